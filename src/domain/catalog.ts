@@ -1,0 +1,90 @@
+/**
+ * Lectern's vocabulary: roles, scopes, settings, resource types and actions (SPEC §3, §11).
+ * Everything here is data; policy/ gives it meaning.
+ */
+
+export const ORG_ROLES = ['admin', 'license_manager', 'scheduler', 'av_technician', 'academic_staff'] as const;
+export const PLATFORM_ROLES = ['system_admin'] as const;
+export const SECTION_ROLES = ['instructor', 'teaching_assistant', 'student', 'guest_presenter', 'student_presenter'] as const;
+export const LIBRARY_ROLES = ['viewer', 'editor', 'contributor'] as const;
+
+export type OrgRole = (typeof ORG_ROLES)[number];
+export type PlatformRole = (typeof PLATFORM_ROLES)[number];
+export type StaffRole = OrgRole | PlatformRole;
+export type SectionRole = (typeof SECTION_ROLES)[number];
+export type LibraryRole = (typeof LIBRARY_ROLES)[number];
+
+export const STAFF_ROLES: readonly StaffRole[] = [...PLATFORM_ROLES, ...ORG_ROLES];
+
+export function isStaffRole(x: string): x is StaffRole {
+  return (STAFF_ROLES as readonly string[]).includes(x);
+}
+export function isSectionRole(x: string): x is SectionRole {
+  return (SECTION_ROLES as readonly string[]).includes(x);
+}
+
+/** How a staff role is scoped (SPEC §3). */
+export const ROLE_SCOPE = {
+  system_admin: 'platform',
+  admin: 'unit',
+  license_manager: 'root',
+  scheduler: 'unit',
+  av_technician: 'unit',
+  academic_staff: 'unit',
+} as const satisfies Record<StaffRole, 'platform' | 'root' | 'unit'>;
+
+/** Human names, for reasons and the console. */
+export const ROLE_LABEL = {
+  system_admin: 'system admin',
+  admin: 'admin',
+  license_manager: 'license manager',
+  scheduler: 'scheduler',
+  av_technician: 'AV technician',
+  academic_staff: 'academic staff',
+} as const satisfies Record<StaffRole, string>;
+
+export const LICENSING_MODES = ['site', 'packs'] as const;
+export type LicensingMode = (typeof LICENSING_MODES)[number];
+
+export const USER_STATUSES = ['active', 'deactivated'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export const RESOURCE_TYPES = [
+  'platform', 'institution', 'unit', 'user', 'licensePack', 'term', 'course', 'section', 'schedule',
+  'class', 'classGroup', 'media', 'collection', 'library', 'room', 'device',
+] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
+
+export function isResourceType(x: string): x is ResourceType {
+  return (RESOURCE_TYPES as readonly string[]).includes(x);
+}
+
+/** The decision vocabulary of SPEC §11. Names are never renamed; new ones may be added. */
+export const ACTIONS = [
+  'platform.configure', 'institution.create', 'institution.configure',
+  'unit.create', 'unit.update', 'unit.delete',
+  'user.view', 'user.create', 'user.update', 'user.deactivate', 'user.delete',
+  'role.grant', 'role.revoke',
+  'license.view', 'license.assign', 'license.revoke', 'license.import', 'license.export',
+  'licensePack.create',
+  'term.create', 'term.update', 'term.delete',
+  'course.create', 'course.update', 'course.delete',
+  'section.create', 'section.update', 'section.delete',
+  'schedule.create', 'schedule.update', 'schedule.delete',
+  'section.enroll', 'section.unenroll', 'section.settings', 'section.analytics', 'section.polling',
+  'section.accessLinks', 'section.captureStart',
+  'class.create', 'class.delete', 'classGroup.create', 'classGroup.delete',
+  'media.view', 'media.edit', 'media.editDetails', 'media.delete', 'media.download', 'media.copy',
+  'media.share', 'media.publish', 'media.unpublish', 'media.post', 'media.editTranscripts',
+  'qa.post', 'qa.moderate',
+  'collection.create', 'collection.view', 'collection.delete', 'collection.addMedia', 'collection.removeMedia',
+  'collection.addMember', 'collection.updateMember', 'collection.removeMember',
+  'library.create', 'library.grant', 'library.revoke', 'library.view',
+  'feature.use', 'device.register', 'device.assign', 'device.configure', 'room.configure',
+  'monitor.view', 'captureLogs.view', 'import.run', 'export.run', 'console.signIn',
+] as const;
+export type Action = (typeof ACTIONS)[number];
+
+export function isAction(x: string): x is Action {
+  return (ACTIONS as readonly string[]).includes(x);
+}

@@ -1,0 +1,63 @@
+/**
+ * What every operation answers (SPEC §13) and what every decision answers (SPEC §11).
+ */
+
+export const OUTCOME_STATUSES = ['ok', 'denied', 'invalid', 'conflict', 'notFound'] as const;
+export type OutcomeStatus = (typeof OUTCOME_STATUSES)[number];
+
+export interface Decision {
+  allow: boolean;
+  /** Why, in an administrator's words; the first reason is the deciding one. */
+  reasons: string[];
+}
+
+export const allow = (...reasons: string[]): Decision => ({ allow: true, reasons });
+export const deny = (...reasons: string[]): Decision => ({ allow: false, reasons });
+
+export interface Refusal {
+  status: Exclude<OutcomeStatus, 'ok'>;
+  /** A stable machine code, e.g. `duplicateEmail`. */
+  code: string;
+  message: string;
+  /** The input field at fault, for invalid input and many conflicts. */
+  field?: string;
+  reasons?: string[];
+}
+
+export interface Success<T = unknown> {
+  status: 'ok';
+  revision: number;
+  /** false when the operation found the state already as asked and wrote nothing. */
+  changed: boolean;
+  result?: T;
+}
+
+export type Outcome<T = unknown> = Success<T> | Refusal;
+
+/** Thrown inside an operation to refuse it; the transaction rolls back and the refusal is returned. */
+export class Refused extends Error {
+  constructor(readonly refusal: Refusal) {
+    super(refusal.message);
+  }
+}
+
+export const invalid = (field: string, message: string, code = 'invalid'): Refused =>
+  new Refused({ status: 'invalid', code, field, message: `${field}: ${message}` });
+export const conflict = (code: string, message: string, field?: string): Refused =>
+  new Refused({ status: 'conflict', code, message, ...(field ? { field } : {}) });
+export const notFound = (field: string, what: string, id: string): Refused =>
+  new Refused({ status: 'notFound', code: 'notFound', field, message: `${what} '${id}' does not exist` });
+export const deniedBy = (d: Decision): Refused =>
+  new Refused({ status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons });
+
+/** A resource reference `type:id`, the one platform being `platform:main`. */
+export interface ResourceRef {
+  type: string;
+  id: string;
+}
+
+export function parseResource(ref: string): ResourceRef | undefined {
+  const i = ref.indexOf(':');
+  if (i <= 0 || i === ref.length - 1) return undefined;
+  return { type: ref.slice(0, i), id: ref.slice(i + 1) };
+}

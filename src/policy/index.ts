@@ -1,0 +1,85 @@
+/**
+ * policy/: every rule of Lectern, and nothing else. `decide` answers "may this principal do this
+ * action on this resource?" with the reasons, reading only the world. One module per resource
+ * type, each a table from action to rule; this file puts them together.
+ */
+import { type Action, isAction, isStaffRole } from '../domain/catalog.js';
+import { deny, type Decision, parseResource, type ResourceRef } from '../domain/outcome.js';
+import type { World } from '../world/world.js';
+import { Actor, type Principal, type Scope, scopeOf } from './actor.js';
+import { institutionRules } from './institution.js';
+import { decideRoleChange, normaliseScope } from './role.js';
+import type { Query, RuleTable } from './types.js';
+import { unitRules } from './unit.js';
+import { userRules } from './user.js';
+
+export { Actor, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
+export { isStaff, mayGrant, mayTouchUser, normaliseScope } from './role.js';
+
+const roleRules: RuleTable = {
+  'role.grant': roleChange,
+  'role.revoke': roleChange,
+};
+
+function roleChange(q: Query): Decision {
+  const { world, actor, resource, context } = q;
+  const target = typeof context.user === 'string' ? context.user : resource.type === 'user' ? resource.id : undefined;
+  if (!target) return deny('which user? the context names no user');
+  const role = context.role;
+  if (typeof role !== 'string' || !isStaffRole(role)) return deny(`'${String(role)}' is not a staff role`);
+  let scope: Scope = { type: 'none' };
+  const rawScope = typeof context.scope === 'string' ? context.scope : resource.type === 'unit' ? resource.id : undefined;
+  if (rawScope !== undefined) {
+    const parsed = parseScope(rawScope);
+    if (!parsed) return deny(`scope '${rawScope}' is not a unit or the platform`);
+    scope = parsed;
+  }
+  const n = normaliseScope(world, role, scope);
+  if ('error' in n) return deny(n.error);
+  if (q.action === 'role.revoke' && n.scope.type === 'none') {
+    // Revoking a role with no scope removes every grant of it: each must be one the actor could grant.
+    const held = world.grantsOf(target).filter((g) => g.role === role);
+    for (const g of held) {
+      const d = decideRoleChange(actor, target, role, scopeOf(g));
+      if (!d.allow) return d;
+    }
+    if (held.length > 0) return decideRoleChange(actor, target, role, scopeOf(held[0]!));
+  }
+  return decideRoleChange(actor, target, role, n.scope);
+}
+
+/** A bare id is an org unit; `unit:x`, `institution:x` (its root) and `platform:main` are also accepted. */
+export function parseScope(raw: string): Scope | undefined {
+  if (raw === 'platform' || raw === 'platform:main') return { type: 'platform' };
+  const ref = parseResource(raw);
+  if (!ref) return raw ? { type: 'unit', id: raw } : undefined;
+  if (ref.type === 'unit' || ref.type === 'institution') return { type: 'unit', id: ref.id };
+  return undefined;
+}
+
+const RULES: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules };
+
+/** Actions whose rules exist today; the rest of SPEC §11 is answered "not implemented yet". */
+export function isImplemented(action: string): boolean {
+  return isAction(action) && RULES[action] !== undefined;
+}
+
+export function decide(
+  world: World,
+  principal: Principal,
+  action: string,
+  resource: string | ResourceRef,
+  context: Readonly<Record<string, unknown>> = {},
+): Decision {
+  const ref = typeof resource === 'string' ? parseResource(resource) : resource;
+  if (!ref) return deny(`'${String(resource)}' is not a resource (write type:id)`);
+  if (!isAction(action)) return deny(`'${action}' is not an action Lectern knows`);
+  const rule = RULES[action];
+  if (!rule) return deny(`${action} is not implemented yet`);
+  const actor = new Actor(world, principal);
+  if (!actor.active) {
+    const u = principal.kind === 'user' ? world.user(principal.userId) : undefined;
+    return deny(u ? `${actor.name} is deactivated` : `${actor.name} is not a user of ${world.institutionId}`);
+  }
+  return rule({ world, actor, action: action as Action, resource: ref, context });
+}

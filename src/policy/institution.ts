@@ -1,0 +1,19 @@
+/**
+ * Platform and institution rules (SPEC §1, §3): system admins run the platform and create
+ * institutions; an admin of the root configures the institution.
+ */
+import { allow, deny } from '../domain/outcome.js';
+import type { RuleTable } from './types.js';
+
+export const institutionRules: RuleTable = {
+  'platform.configure': ({ actor }) =>
+    actor.isSystemAdmin ? allow(`${actor.name} is a system admin`) : deny(`only a system admin configures the platform; ${actor.name} is not one`),
+  'institution.create': ({ actor }) =>
+    actor.isSystemAdmin ? allow(`${actor.name} is a system admin`) : deny(`only a system admin creates institutions; ${actor.name} is not one`),
+  'institution.configure': ({ actor, world }) => {
+    if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
+    return actor.isInstitutionAdmin
+      ? allow(`${actor.name} is admin of the institution root`)
+      : deny(`institution settings are changed only by an admin of the root (${world.tree.name(world.rootId)}); ${actor.name} is not one`);
+  },
+};

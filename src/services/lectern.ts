@@ -1,0 +1,183 @@
+/**
+ * services/: every operation Lectern performs, for the API, CLI, console and scenario runner alike.
+ * An operation runs in one transaction holding the institution's write lock: catch the world up to
+ * the store, authorize through policy, validate, write the rows with the changelog and audit
+ * entries, then apply the same changes to the world and answer with the new revision.
+ */
+import { LICENSING_MODES } from '../domain/catalog.js';
+import { type Decision, type Outcome, Refused, invalid } from '../domain/outcome.js';
+import { rowKey, type Change, type InstitutionRow, type UnitRow } from '../domain/rows.js';
+import { Actor, decide, type Principal } from '../policy/index.js';
+import type { Store } from '../store/store.js';
+import { currentRow, World } from '../world/world.js';
+import type { Operation, Plan } from './operation.js';
+import { institutionOps } from './ops/institution.js';
+import { roleOps } from './ops/role.js';
+import { unitOps } from './ops/unit.js';
+import { userOps } from './ops/user.js';
+import { id, only, optBool, optEnum, str, type Args } from './validate.js';
+
+export const OPERATIONS: Record<string, Operation> = {
+  ...institutionOps,
+  ...unitOps,
+  ...userOps,
+  ...roleOps,
+};
+
+export function isOperation(name: string): boolean {
+  return name === 'institution.create' || name in OPERATIONS;
+}
+
+export class Lectern {
+  private readonly worlds = new Map<string, World>();
+  private readonly loading = new Map<string, Promise<World | undefined>>();
+
+  constructor(readonly store: Store) {}
+
+  /** The world of an institution, loaded from the store on first use. */
+  async world(institutionId: string): Promise<World | undefined> {
+    const w = this.worlds.get(institutionId);
+    if (w) return w;
+    let p = this.loading.get(institutionId);
+    if (!p) {
+      p = this.load(institutionId).finally(() => this.loading.delete(institutionId));
+      this.loading.set(institutionId, p);
+    }
+    return p;
+  }
+
+  private async load(institutionId: string): Promise<World | undefined> {
+    const snap = await this.store.loadInstitution(institutionId);
+    if (!snap) return undefined;
+    const w = World.build(institutionId, snap.revision, snap.changes);
+    const existing = this.worlds.get(institutionId);
+    if (existing) return existing;
+    this.worlds.set(institutionId, w);
+    return w;
+  }
+
+  /** Applies whatever other processes committed since this world's revision. */
+  async refresh(institutionId: string): Promise<World | undefined> {
+    const w = await this.world(institutionId);
+    if (!w) return undefined;
+    for (const entry of await this.store.changesSince(institutionId, w.revision)) w.applyRevision(entry.revision, entry.changes);
+    return w;
+  }
+
+  /** Waits (bounded) until the world has applied `revision`. */
+  async atLeast(institutionId: string, revision: number, timeoutMs = 2000): Promise<World | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    let w = await this.world(institutionId);
+    while (w && w.revision < revision && Date.now() < deadline) {
+      w = await this.refresh(institutionId);
+      if (w && w.revision < revision) await new Promise((r) => setTimeout(r, 10));
+    }
+    return w;
+  }
+
+  /** Forgets loaded worlds (after the store was reset underneath). */
+  forget(): void {
+    this.worlds.clear();
+  }
+
+  /** The principal for a user of an institution: a system admin reaches every institution. */
+  principal(institutionId: string, userId: string): Principal {
+    const home = this.worlds.get(institutionId);
+    const systemAdmin = home?.holds(userId, 'system_admin') === true && home.user(userId)?.status === 'active';
+    return { kind: 'user', institutionId, userId, systemAdmin };
+  }
+
+  /** A decision, from the world in memory. */
+  check(world: World, principal: Principal, action: string, resource: string, context?: Record<string, unknown>): Decision {
+    return decide(world, principal, action, resource, context);
+  }
+
+  /** Runs one operation in an institution. Never throws for a refusal: it answers with it. */
+  async run(principal: Principal, institutionId: string, op: string, args: Args = {}): Promise<Outcome> {
+    try {
+      if (op === 'institution.create') return await this.createInstitution(principal, args);
+      const operation = OPERATIONS[op];
+      if (!operation) return { status: 'invalid', code: 'unknownOperation', field: 'do', message: `do: '${op}' is not an operation Lectern knows` };
+      if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalid('with', 'must be a mapping of arguments');
+      if (!(await this.world(institutionId))) {
+        return { status: 'notFound', code: 'notFound', field: 'institution', message: `institution '${institutionId}' does not exist` };
+      }
+      return await this.store.write(institutionId, async (tx) => {
+        const storeRevision = await tx.lock();
+        const world = (await this.world(institutionId))!;
+        if (storeRevision === undefined) {
+          throw new Refused({ status: 'notFound', code: 'notFound', field: 'institution', message: `institution '${institutionId}' does not exist` });
+        }
+        if (world.revision < storeRevision) {
+          for (const e of await tx.changesSince(world.revision)) world.applyRevision(e.revision, e.changes);
+        }
+        const actor = new Actor(world, principal);
+        const plan = operation.plan({ world, actor, principal, args });
+        if (plan.changes.length === 0) return { status: 'ok', revision: world.revision, changed: false, result: plan.result };
+        const revision = storeRevision + 1;
+        await tx.commit(revision, plan.changes, this.auditOf(world, actor, op, plan));
+        world.applyRevision(revision, plan.changes);
+        return { status: 'ok', revision, changed: true, result: plan.result };
+      });
+    } catch (e) {
+      if (e instanceof Refused) return e.refusal;
+      throw e;
+    }
+  }
+
+  private auditOf(world: World, actor: Actor, op: string, plan: Plan) {
+    return {
+      actor: actor.name,
+      operation: op,
+      target: plan.target,
+      changes: plan.changes.map((c) => ({
+        table: c.table,
+        key: rowKey(c),
+        before: currentRow(world, c) ?? null,
+        after: c.op === 'put' ? c.row : null,
+      })),
+    };
+  }
+
+  private async createInstitution(principal: Principal, args: Args): Promise<Outcome> {
+    only(args, ['id', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing', 'rootName']);
+    const institutionId = id(args, 'id');
+    const name = str(args, 'name');
+    const row: InstitutionRow = {
+      institutionId,
+      name,
+      delegatedAdministration: optBool(args, 'delegatedAdministration') ?? false,
+      studentLibrary: optBool(args, 'studentLibrary') ?? true,
+      personalCaptureLicensing: optEnum(args, 'personalCaptureLicensing', LICENSING_MODES) ?? 'packs',
+    };
+    if (principal.kind === 'user' && !principal.systemAdmin) {
+      return { status: 'denied', code: 'denied', message: 'only a system admin creates institutions', reasons: ['only a system admin creates institutions'] };
+    }
+    if (await this.store.currentRevision(institutionId) !== undefined) {
+      return { status: 'conflict', code: 'duplicateId', field: 'id', message: `institution '${institutionId}' already exists` };
+    }
+    const root: UnitRow = { institutionId, id: institutionId, parentId: null, name: typeof args.rootName === 'string' ? args.rootName : name };
+    const changes: Change[] = [
+      { table: 'institution', op: 'put', row },
+      { table: 'unit', op: 'put', row: root },
+    ];
+    try {
+      await this.store.createInstitution(row, changes, {
+        actor: principal.kind === 'user' ? `${principal.institutionId}/${principal.userId}` : 'Lectern (loading a world)',
+        operation: 'institution.create',
+        target: `institution:${institutionId}`,
+        changes: changes.map((c) => ({ table: c.table, key: rowKey(c), before: null, after: c.row })),
+      });
+    } catch (e) {
+      if (isUniqueViolation(e)) return { status: 'conflict', code: 'duplicateId', field: 'id', message: `institution '${institutionId}' already exists` };
+      throw e;
+    }
+    const w = World.build(institutionId, 1, changes);
+    this.worlds.set(institutionId, w);
+    return { status: 'ok', revision: 1, changed: true, result: row };
+  }
+}
+
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: string }).code === '23505';
+}

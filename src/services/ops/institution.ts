@@ -1,0 +1,43 @@
+/**
+ * institution.configure, with the delegated-administration transitions of SPEC §4.
+ * (institution.create needs no existing world and lives in lectern.ts.)
+ */
+import { LICENSING_MODES } from '../../domain/catalog.js';
+import type { Change, InstitutionRow } from '../../domain/rows.js';
+import { authorize, type Operation } from '../operation.js';
+import { optBool, optEnum, only } from '../validate.js';
+
+export const institutionOps: Record<string, Operation> = {
+  'institution.configure': {
+    fields: ['delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing', 'name'],
+    plan(ctx) {
+      const { world: w, args } = ctx;
+      only(args, this.fields);
+      const da = optBool(args, 'delegatedAdministration');
+      const sl = optBool(args, 'studentLibrary');
+      const pcl = optEnum(args, 'personalCaptureLicensing', LICENSING_MODES);
+      const name = typeof args.name === 'string' && args.name.trim() ? args.name.trim() : undefined;
+      authorize(ctx, 'institution.configure', `institution:${w.institutionId}`);
+      const next: InstitutionRow = {
+        ...w.institution,
+        ...(da !== undefined ? { delegatedAdministration: da } : {}),
+        ...(sl !== undefined ? { studentLibrary: sl } : {}),
+        ...(pcl !== undefined ? { personalCaptureLicensing: pcl } : {}),
+        ...(name !== undefined ? { name } : {}),
+      };
+      const changes: Change[] = [];
+      if (JSON.stringify(next) !== JSON.stringify(w.institution)) changes.push({ table: 'institution', op: 'put', row: next });
+      // Turning DA on lists every admin with no listed unit at the root, so they stay institution-level.
+      // Turning it off promotes nobody: lower-level admins keep only their lower units.
+      if (da === true && !w.institution.delegatedAdministration) {
+        for (const userId of w.usersWithGrants()) {
+          const grants = w.grantsOf(userId);
+          if (grants.some((g) => g.role === 'admin') && !grants.some((g) => g.role === 'admin' && g.scopeType === 'unit')) {
+            changes.push({ table: 'roleGrant', op: 'put', row: { institutionId: w.institutionId, userId, role: 'admin', scopeType: 'unit', scopeId: w.rootId } });
+          }
+        }
+      }
+      return { changes, target: `institution:${w.institutionId}`, result: next };
+    },
+  },
+};

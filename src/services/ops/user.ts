@@ -1,0 +1,115 @@
+/**
+ * Users: create, update, deactivate, reactivate, delete (SPEC §2).
+ */
+import { conflict, notFound } from '../../domain/outcome.js';
+import type { Change, UserRow } from '../../domain/rows.js';
+import type { World } from '../../world/world.js';
+import { authorize, type OpContext, type Operation } from '../operation.js';
+import { email, id, only, optStr, str } from '../validate.js';
+
+function target(w: World, userId: string): UserRow {
+  const u = w.user(userId);
+  if (!u) throw notFound('user', 'user', userId);
+  return u;
+}
+
+function assertUnique(w: World, row: UserRow): void {
+  const byName = w.userIdByUsername(row.username);
+  if (byName !== undefined && byName !== row.id) throw conflict('duplicateUsername', `username '${row.username}' is taken`, 'username');
+  const byEmail = w.userIdByEmail(row.email);
+  if (byEmail !== undefined && byEmail !== row.id) throw conflict('duplicateEmail', `email '${row.email}' is taken`, 'email');
+}
+
+function notSelf(ctx: OpContext, userId: string, what: string): void {
+  if (ctx.principal.kind === 'user' && ctx.principal.institutionId === ctx.world.institutionId && ctx.principal.userId === userId) {
+    throw conflict('selfLockout', `you cannot ${what} your own account`, 'user');
+  }
+}
+
+/** The changes that remove a user and everything that refers to them. */
+export function userRemoval(w: World, u: UserRow): Change[] {
+  const changes: Change[] = w.grantsOf(u.id).map((g) => ({ table: 'roleGrant', op: 'del', row: g }));
+  changes.push({ table: 'user', op: 'del', row: u });
+  return changes;
+}
+
+export const userOps: Record<string, Operation> = {
+  'user.create': {
+    fields: ['id', 'username', 'email', 'firstName', 'lastName', 'identityProvider', 'status'],
+    plan(ctx) {
+      const { world: w, args } = ctx;
+      only(args, this.fields);
+      const userId = id(args, 'id');
+      const row: UserRow = {
+        institutionId: w.institutionId,
+        id: userId,
+        username: optStr(args, 'username', { max: 128 }) ?? userId,
+        email: email(args, 'email', true)!,
+        firstName: str(args, 'firstName'),
+        lastName: str(args, 'lastName'),
+        identityProvider: optStr(args, 'identityProvider', { max: 64 }) ?? 'local',
+        status: 'active',
+      };
+      authorize(ctx, 'user.create', `institution:${w.institutionId}`);
+      if (w.user(userId)) throw conflict('duplicateId', `a user '${userId}' already exists`, 'id');
+      assertUnique(w, row);
+      return { changes: [{ table: 'user', op: 'put', row }], target: `user:${userId}`, result: row };
+    },
+  },
+  'user.update': {
+    fields: ['user', 'username', 'email', 'firstName', 'lastName', 'identityProvider'],
+    plan(ctx) {
+      const { world: w, args } = ctx;
+      only(args, this.fields);
+      const cur = target(w, id(args, 'user'));
+      const row: UserRow = {
+        ...cur,
+        username: optStr(args, 'username', { max: 128 }) ?? cur.username,
+        email: email(args, 'email', false) ?? cur.email,
+        firstName: optStr(args, 'firstName') ?? cur.firstName,
+        lastName: optStr(args, 'lastName') ?? cur.lastName,
+        identityProvider: optStr(args, 'identityProvider', { max: 64 }) ?? cur.identityProvider,
+      };
+      authorize(ctx, 'user.update', `user:${cur.id}`);
+      assertUnique(w, row);
+      const same = JSON.stringify(row) === JSON.stringify(cur);
+      return { changes: same ? [] : [{ table: 'user', op: 'put', row }], target: `user:${cur.id}`, result: row };
+    },
+  },
+  'user.deactivate': {
+    fields: ['user'],
+    plan(ctx) {
+      const { world: w, args } = ctx;
+      only(args, this.fields);
+      const cur = target(w, id(args, 'user'));
+      authorize(ctx, 'user.deactivate', `user:${cur.id}`);
+      notSelf(ctx, cur.id, 'deactivate');
+      if (cur.status === 'deactivated') return { changes: [], target: `user:${cur.id}`, result: cur };
+      const row: UserRow = { ...cur, status: 'deactivated' };
+      return { changes: [{ table: 'user', op: 'put', row }], target: `user:${cur.id}`, result: row };
+    },
+  },
+  'user.reactivate': {
+    fields: ['user'],
+    plan(ctx) {
+      const { world: w, args } = ctx;
+      only(args, this.fields);
+      const cur = target(w, id(args, 'user'));
+      authorize(ctx, 'user.update', `user:${cur.id}`);
+      if (cur.status === 'active') return { changes: [], target: `user:${cur.id}`, result: cur };
+      const row: UserRow = { ...cur, status: 'active' };
+      return { changes: [{ table: 'user', op: 'put', row }], target: `user:${cur.id}`, result: row };
+    },
+  },
+  'user.delete': {
+    fields: ['user'],
+    plan(ctx) {
+      const { world: w, args } = ctx;
+      only(args, this.fields);
+      const cur = target(w, id(args, 'user'));
+      authorize(ctx, 'user.delete', `user:${cur.id}`);
+      notSelf(ctx, cur.id, 'delete');
+      return { changes: userRemoval(w, cur), target: `user:${cur.id}` };
+    },
+  },
+};

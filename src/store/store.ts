@@ -1,0 +1,352 @@
+/**
+ * The store: the only code that speaks SQL. PostgreSQL is the source of truth, reached through
+ * Kysely over PGlite (embedded, the default) or node-postgres (`DATABASE_URL`).
+ *
+ * Writes go through `write()`: one transaction that locks the institution's revision counter,
+ * applies row changes, appends the changelog entry and the audit entry, and bumps the revision.
+ * Because every writer of an institution takes that lock first, revisions commit in order and a
+ * reader that has applied revision N has seen every change up to N.
+ */
+import { PGlite } from '@electric-sql/pglite';
+import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, sql, type Migration, type Transaction } from 'kysely';
+import pg from 'pg';
+import { TABLE_KEYS, type Change, type InstitutionRow, type TableName, type TableRows } from '../domain/rows.js';
+import * as m001 from './migrations/2026-11-23-001-foundation.js';
+import { pgliteDialect } from './pglite-dialect.js';
+
+const MIGRATIONS: Record<string, Migration> = {
+  '2026-11-23-001-foundation': m001,
+};
+
+/** Table names in SQL (camelCase here; the plugin writes snake_case). */
+const SQL_TABLE = {
+  institution: 'institution',
+  unit: 'unit',
+  user: 'appUser',
+  roleGrant: 'roleGrant',
+} as const satisfies Record<TableName, string>;
+
+/** Replicated tables in load order (parents before children). */
+const LOAD_ORDER: TableName[] = ['institution', 'unit', 'user', 'roleGrant'];
+
+const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;
+
+// Kysely's typed builder buys little for these generic, table-driven statements.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = Kysely<any>;
+
+export interface AuditEntry {
+  institutionId: string;
+  revision: number;
+  at: Date;
+  actor: string;
+  operation: string;
+  target: string;
+  changes: { table: string; key: string; before: unknown; after: unknown }[];
+}
+
+export interface StoreOptions {
+  /** PostgreSQL connection string; absent means embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite data directory; absent means in memory. */
+  dataDir?: string;
+  /** PostgreSQL schema to use (tests isolate themselves in a fresh one). */
+  schema?: string;
+}
+
+export class Store {
+  private constructor(
+    readonly db: AnyDb,
+    readonly kind: 'pglite' | 'postgres',
+    private readonly closeDriver: () => Promise<void>,
+    readonly schema: string = 'public',
+  ) {}
+
+  static async open(opts: StoreOptions = {}): Promise<Store> {
+    const plugins = [new CamelCasePlugin()];
+    if (opts.databaseUrl) {
+      const pool = new pg.Pool({
+        connectionString: opts.databaseUrl,
+        max: 10,
+        ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
+      });
+      if (opts.schema) {
+        const c = await pool.connect();
+        try {
+          await c.query(`create schema if not exists "${opts.schema}"`);
+        } finally {
+          c.release();
+        }
+      }
+      const db = new Kysely({ dialect: new PostgresDialect({ pool }), plugins });
+      return new Store(db, 'postgres', () => db.destroy(), opts.schema ?? 'public');
+    }
+    const lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
+    await lite.waitReady;
+    const db = new Kysely({ dialect: pgliteDialect(lite), plugins });
+    return new Store(db, 'pglite', async () => {
+      await db.destroy();
+      await lite.close();
+    });
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({
+      db: this.db,
+      // Without a schema Kysely would take another schema's migration tables for ours.
+      migrationTableSchema: this.schema,
+      provider: { getMigrations: async () => MIGRATIONS },
+    });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error');
+      throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.closeDriver();
+  }
+
+  /** Empties every table (a fresh database for the next scenario file). */
+  async reset(): Promise<void> {
+    await sql`truncate console_session, api_token, credential, audit_log, changelog, role_grant, app_user, unit, institution`.execute(
+      this.db,
+    );
+  }
+
+  async listInstitutions(): Promise<{ institutionId: string; name: string; revision: number }[]> {
+    return this.db.selectFrom('institution').select(['institutionId', 'name', 'revision']).orderBy('institutionId').execute();
+  }
+
+  /** Every replicated row of one institution, as puts, with the revision they reflect. */
+  async loadInstitution(institutionId: string): Promise<{ revision: number; changes: Change[] } | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      // Repeatable read is what makes the rows and the revision agree on PostgreSQL.
+      if (this.kind === 'postgres') await sql`set transaction isolation level repeatable read`.execute(trx);
+      const inst = await trx
+        .selectFrom('institution')
+        .select([...INSTITUTION_COLUMNS, 'revision'])
+        .where('institutionId', '=', institutionId)
+        .executeTakeFirst();
+      if (!inst) return undefined;
+      const { revision, ...instRow } = inst;
+      const changes: Change[] = [{ table: 'institution', op: 'put', row: instRow }];
+      for (const table of LOAD_ORDER.slice(1)) {
+        const rows = await trx.selectFrom(SQL_TABLE[table]).selectAll().where('institutionId', '=', institutionId).execute();
+        for (const row of rows) changes.push({ table, op: 'put', row } as Change);
+      }
+      return { revision: Number(revision), changes };
+    });
+  }
+
+  async changesSince(institutionId: string, revision: number): Promise<{ revision: number; changes: Change[] }[]> {
+    const rows = await this.db
+      .selectFrom('changelog')
+      .select(['revision', 'changes'])
+      .where('institutionId', '=', institutionId)
+      .where('revision', '>', revision)
+      .orderBy('revision')
+      .execute();
+    return rows.map((r) => ({ revision: Number(r.revision), changes: parseJson(r.changes) as Change[] }));
+  }
+
+  async currentRevision(institutionId: string): Promise<number | undefined> {
+    const r = await this.db.selectFrom('institution').select('revision').where('institutionId', '=', institutionId).executeTakeFirst();
+    return r ? Number(r.revision) : undefined;
+  }
+
+  /**
+   * Runs `fn` in one transaction holding the institution's write lock. `fn` receives the revision
+   * the store is at; whatever it returns through `commit` is written with revision + 1.
+   */
+  async write<T>(institutionId: string, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => fn(new WriteTx(trx, institutionId)));
+  }
+
+  /** Creates an institution as its revision 1; a duplicate id fails with a unique violation. */
+  async createInstitution(row: InstitutionRow, changes: Change[], audit: Omit<AuditEntry, 'institutionId' | 'revision' | 'at'>): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('institution').values({ ...row, revision: 0 }).execute();
+      await new WriteTx(trx as never, row.institutionId).commit(1, changes, audit);
+    });
+  }
+
+  async audit(
+    institutionId: string,
+    filter: { actor?: string; target?: string; since?: Date; until?: Date; limit?: number } = {},
+  ): Promise<AuditEntry[]> {
+    let q = this.db.selectFrom('auditLog').selectAll().where('institutionId', '=', institutionId);
+    if (filter.actor) q = q.where('actor', '=', filter.actor);
+    if (filter.target) q = q.where('target', 'like', `%${filter.target.replace(/[%_\\]/g, '\\$&')}%`);
+    if (filter.since) q = q.where('at', '>=', filter.since);
+    if (filter.until) q = q.where('at', '<=', filter.until);
+    const rows = await q
+      .orderBy('revision', 'desc')
+      .limit(filter.limit ?? 100)
+      .execute();
+    return rows.map((r) => ({ ...r, revision: Number(r.revision), changes: parseJson(r.changes) }) as AuditEntry);
+  }
+
+  // --- credentials, tokens, sessions (not replicated into the world) ---
+
+  async setPassword(institutionId: string, userId: string, passwordHash: string): Promise<void> {
+    await this.db
+      .insertInto('credential')
+      .values({ institutionId, userId, passwordHash })
+      .onConflict((oc) => oc.columns(['institutionId', 'userId']).doUpdateSet({ passwordHash }))
+      .execute();
+  }
+
+  async passwordHash(institutionId: string, userId: string): Promise<string | undefined> {
+    const r = await this.db
+      .selectFrom('credential')
+      .select('passwordHash')
+      .where('institutionId', '=', institutionId)
+      .where('userId', '=', userId)
+      .executeTakeFirst();
+    return r?.passwordHash as string | undefined;
+  }
+
+  async createToken(t: { institutionId: string; id: string; userId: string; name: string; tokenHash: string }): Promise<void> {
+    await this.db.insertInto('apiToken').values(t).execute();
+  }
+
+  async findToken(tokenHash: string): Promise<{ institutionId: string; id: string; userId: string } | undefined> {
+    return this.db
+      .selectFrom('apiToken')
+      .select(['institutionId', 'id', 'userId'])
+      .where('tokenHash', '=', tokenHash)
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+  }
+
+  async listTokens(institutionId: string, userId?: string): Promise<{ id: string; userId: string; name: string; createdAt: Date; revokedAt: Date | null }[]> {
+    let q = this.db.selectFrom('apiToken').select(['id', 'userId', 'name', 'createdAt', 'revokedAt']).where('institutionId', '=', institutionId);
+    if (userId) q = q.where('userId', '=', userId);
+    return q.orderBy('createdAt').execute();
+  }
+
+  async revokeToken(institutionId: string, id: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('apiToken')
+      .set({ revokedAt: new Date() })
+      .where('institutionId', '=', institutionId)
+      .where('id', '=', id)
+      .where('revokedAt', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async createSession(s: { institutionId: string; id: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
+    await this.db.insertInto('consoleSession').values(s).execute();
+  }
+
+  async findSession(tokenHash: string): Promise<{ institutionId: string; id: string; userId: string } | undefined> {
+    return this.db
+      .selectFrom('consoleSession')
+      .select(['institutionId', 'id', 'userId'])
+      .where('tokenHash', '=', tokenHash)
+      .where('expiresAt', '>', new Date())
+      .executeTakeFirst();
+  }
+
+  async deleteSession(tokenHash: string): Promise<void> {
+    await this.db.deleteFrom('consoleSession').where('tokenHash', '=', tokenHash).execute();
+  }
+}
+
+/** The write side of one transaction, bound to one institution. */
+export class WriteTx {
+  constructor(
+    private readonly trx: Transaction<Record<string, never>>,
+    readonly institutionId: string,
+  ) {}
+
+  private get db(): AnyDb {
+    return this.trx as unknown as AnyDb;
+  }
+
+  /** Takes the institution's write lock and returns its revision (undefined: no such institution). */
+  async lock(): Promise<number | undefined> {
+    const r = await this.db
+      .selectFrom('institution')
+      .select('revision')
+      .where('institutionId', '=', this.institutionId)
+      .forUpdate()
+      .executeTakeFirst();
+    return r ? Number(r.revision) : undefined;
+  }
+
+  async changesSince(revision: number): Promise<{ revision: number; changes: Change[] }[]> {
+    const rows = await this.db
+      .selectFrom('changelog')
+      .select(['revision', 'changes'])
+      .where('institutionId', '=', this.institutionId)
+      .where('revision', '>', revision)
+      .orderBy('revision')
+      .execute();
+    return rows.map((r) => ({ revision: Number(r.revision), changes: parseJson(r.changes) as Change[] }));
+  }
+
+  /** Persists the changes as revision `revision`, with the changelog and audit entries. */
+  async commit(revision: number, changes: Change[], audit: Omit<AuditEntry, 'institutionId' | 'revision' | 'at'>): Promise<void> {
+    for (const change of changes) {
+      if (change.row.institutionId !== this.institutionId) {
+        throw new Error(`change for institution ${change.row.institutionId} in a write to ${this.institutionId}`);
+      }
+    }
+    await applyChanges(this.db, changes);
+    await this.db
+      .insertInto('changelog')
+      .values({ institutionId: this.institutionId, revision, changes: JSON.stringify(changes) })
+      .execute();
+    await this.db
+      .insertInto('auditLog')
+      .values({ institutionId: this.institutionId, revision, ...audit, changes: JSON.stringify(audit.changes) })
+      .execute();
+    await this.db.updateTable('institution').set({ revision }).where('institutionId', '=', this.institutionId).execute();
+  }
+}
+
+async function applyChanges(db: AnyDb, changes: Change[]): Promise<void> {
+  let i = 0;
+  while (i < changes.length) {
+    // Batch a run of puts to one table with distinct keys into one statement.
+    const first = changes[i]!;
+    const keys = TABLE_KEYS[first.table] as readonly string[];
+    if (first.op === 'del') {
+      let q = db.deleteFrom(SQL_TABLE[first.table]);
+      for (const k of keys) q = q.where(k, '=', (first.row as unknown as Record<string, unknown>)[k]);
+      await q.execute();
+      i++;
+      continue;
+    }
+    const batch: TableRows[TableName][] = [];
+    const seen = new Set<string>();
+    while (i < changes.length && batch.length < 1000) {
+      const c = changes[i]!;
+      if (c.table !== first.table || c.op !== 'put') break;
+      const k = keys.map((key) => String((c.row as unknown as Record<string, unknown>)[key])).join('\u0000');
+      if (seen.has(k)) break;
+      seen.add(k);
+      batch.push(c.row);
+      i++;
+    }
+    const columns = Object.keys(batch[0]!);
+    const updatable = columns.filter((c) => !keys.includes(c));
+    await db
+      .insertInto(SQL_TABLE[first.table])
+      .values(batch)
+      .onConflict((oc) => {
+        const target = oc.columns(keys as string[]);
+        if (updatable.length === 0) return target.doNothing();
+        return target.doUpdateSet(Object.fromEntries(updatable.map((c) => [c, sql.ref(`excluded.${c}`)])));
+      })
+      .execute();
+  }
+}
+
+function parseJson(v: unknown): unknown {
+  return typeof v === 'string' ? JSON.parse(v) : v;
+}
