@@ -108,6 +108,14 @@ export class Store {
     await this.closeDriver();
   }
 
+  /** Drops this store's own PostgreSQL schema (tests isolate themselves in one), then closes. */
+  async dropSchemaAndClose(): Promise<void> {
+    if (this.kind === 'postgres' && this.schema !== 'public') {
+      await sql`drop schema if exists ${sql.id(this.schema)} cascade`.execute(this.db);
+    }
+    await this.close();
+  }
+
   /** Empties every table (a fresh database for the next scenario file). */
   async reset(): Promise<void> {
     await sql`truncate console_session, api_token, credential, audit_log, changelog, role_grant, app_user, unit, institution`.execute(

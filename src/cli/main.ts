@@ -1,0 +1,111 @@
+/**
+ * cli/: the `lectern` command. Thin: it parses arguments, opens the store and calls services.
+ */
+import { stat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { configFromEnv, type Config } from '../config.js';
+import { Store } from '../store/store.js';
+import { Lectern } from '../services/lectern.js';
+import { runScenarioFiles } from '../scenario/run.js';
+import { registerServe } from './serve.js';
+
+export async function openStore(cfg: Pick<Config, 'databaseUrl' | 'dataDir'>, opts: { embeddedInMemory?: boolean } = {}): Promise<Store> {
+  const store = await Store.open(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : opts.embeddedInMemory ? {} : { dataDir: cfg.dataDir });
+  await store.migrate();
+  return store;
+}
+
+/** Expands directories to the .yaml/.yml files in them, sorted. */
+async function scenarioFiles(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const s = await stat(p).catch(() => undefined);
+    if (s?.isDirectory()) {
+      const names = (await readdir(p)).filter((n) => /\.ya?ml$/.test(n)).sort();
+      out.push(...names.map((n) => join(p, n)));
+    } else out.push(p);
+  }
+  return out;
+}
+
+function parseJsonOption(v: string): Record<string, unknown> {
+  try {
+    const x = JSON.parse(v) as unknown;
+    if (typeof x !== 'object' || x === null || Array.isArray(x)) throw new Error('not an object');
+    return x as Record<string, unknown>;
+  } catch (e) {
+    throw new InvalidArgumentError(`--context must be a JSON object (${(e as Error).message})`);
+  }
+}
+
+export function program(): Command {
+  const cfg = configFromEnv();
+  const cli = new Command('lectern').description('Lectern: the access, role and license authority for lecture capture');
+
+  cli
+    .command('test')
+    .description('run scenario files (each on a fresh embedded database); ends with "N passed, M failed"')
+    .argument('<files...>', 'scenario files or directories of them')
+    .action(async (paths: string[]) => {
+      const files = await scenarioFiles(paths);
+      const store = await Store.open({});
+      await store.migrate();
+      try {
+        const { failed } = await runScenarioFiles(new Lectern(store), files, (l) => console.log(l));
+        process.exitCode = failed > 0 || files.length === 0 ? 1 : 0;
+      } finally {
+        await store.close();
+      }
+    });
+
+  cli
+    .command('check')
+    .description('ask for one decision and print it with its reasons')
+    .argument('<user>', 'user id (or username or email)')
+    .argument('<action>', 'an action such as user.update')
+    .argument('<resource>', 'type:id, e.g. unit:physics')
+    .option('--institution <id>', 'the institution (default: the only one)')
+    .option('--context <json>', 'the decision context as JSON', parseJsonOption)
+    .action(async (user: string, action: string, resource: string, o: { institution?: string; context?: Record<string, unknown> }) => {
+      const store = await openStore(cfg);
+      try {
+        const lectern = new Lectern(store);
+        let institutionId = o.institution;
+        if (!institutionId) {
+          const all = await store.listInstitutions();
+          if (all.length !== 1) throw new Error(`name the institution with --institution (there are ${all.length}: ${all.map((i) => i.institutionId).join(', ')})`);
+          institutionId = all[0]!.institutionId;
+        }
+        const world = await lectern.world(institutionId);
+        if (!world) throw new Error(`institution '${institutionId}' does not exist`);
+        const u = world.findUser(user);
+        if (!u) throw new Error(`user '${user}' does not exist in ${institutionId}`);
+        const d = lectern.check(world, lectern.principal(institutionId, u.id), action, resource, o.context ?? {});
+        console.log(`${d.allow ? 'allow' : 'deny'}: ${u.id} ${action} ${resource}`);
+        for (const r of d.reasons) console.log(`  because ${r}`);
+        process.exitCode = d.allow ? 0 : 3;
+      } finally {
+        await store.close();
+      }
+    });
+
+  const db = cli.command('db').description('database maintenance');
+  db.command('migrate')
+    .description('bring the database schema up to date')
+    .action(async () => {
+      const store = await openStore(cfg);
+      await store.close();
+      console.log(`migrated (${cfg.databaseUrl ? 'PostgreSQL' : `embedded, ${cfg.dataDir}`})`);
+    });
+
+  registerServe(cli, cfg);
+  return cli;
+}
+
+program()
+  .parseAsync(process.argv)
+  .catch((e: unknown) => {
+    console.error(`lectern: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 2;
+  });

@@ -1,0 +1,20 @@
+/**
+ * Configuration from the environment (12-factor); command-line flags override it.
+ */
+export interface Config {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  port: number;
+  host: string;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = Number(env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: '${env.PORT}' is not a port number`);
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.LECTERN_DATA_DIR || './.lectern',
+    port,
+    host: env.HOST || '0.0.0.0',
+  };
+}
