@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { Store } from '../src/store/store.js';
 import { Lectern } from '../src/services/lectern.js';
 import { SYSTEM } from '../src/policy/index.js';
-import type { Outcome } from '../src/domain/outcome.js';
+import type { Outcome, Success } from '../src/domain/outcome.js';
 
 export type Driver = 'pglite' | 'postgres';
 
@@ -27,7 +27,7 @@ export function freshId(prefix = 'inst'): string {
 }
 
 /** Fails loudly when an operation that set up a test was refused. */
-export function ok<T extends Outcome>(o: T): T {
+export function ok(o: Outcome): Success {
   if (o.status !== 'ok') throw new Error(`expected ok, got ${o.status}: ${o.message}`);
   return o;
 }

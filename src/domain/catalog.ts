@@ -43,6 +43,35 @@ export const ROLE_LABEL = {
   academic_staff: 'academic staff',
 } as const satisfies Record<StaffRole, string>;
 
+export const CLASS_KINDS = ['manual', 'system'] as const;
+export type ClassKind = (typeof CLASS_KINDS)[number];
+
+/** scheduled and adhoc captures are system-generated; uploads are not. */
+export const MEDIA_ORIGINS = ['scheduled', 'adhoc', 'upload'] as const;
+export type MediaOrigin = (typeof MEDIA_ORIGINS)[number];
+
+export const POST_TARGETS = ['publicLink', 'lmsEmbed', 'lmsHomework'] as const;
+export type PostTarget = (typeof POST_TARGETS)[number];
+
+export const DOWNLOAD_FORMATS = ['audio', 'video'] as const;
+
+/** Section feature toggles (SPEC §7): the values each takes and the built-in default. */
+export const TOGGLES = {
+  qa: { values: ['on', 'off'], default: 'on' },
+  studentCopy: { values: ['on', 'off'], default: 'on' },
+  downloads: { values: ['off', 'audioOnly', 'on'], default: 'on' },
+  downloadsTermActiveOnly: { values: ['on', 'off'], default: 'off' },
+  coInstructorEditing: { values: ['on', 'off'], default: 'off' },
+  instructorEnrollment: { values: ['on', 'off'], default: 'on' },
+  instructorDeleteSystemCaptures: { values: ['on', 'off'], default: 'off' },
+  instructorUnpublishSystemCaptures: { values: ['on', 'off'], default: 'off' },
+} as const satisfies Record<string, { values: readonly string[]; default: string }>;
+export type ToggleKey = keyof typeof TOGGLES;
+
+export function isToggleKey(x: string): x is ToggleKey {
+  return Object.hasOwn(TOGGLES, x);
+}
+
 export const LICENSING_MODES = ['site', 'packs'] as const;
 export type LicensingMode = (typeof LICENSING_MODES)[number];
 
@@ -74,14 +103,14 @@ export const ACTIONS = [
   'section.enroll', 'section.unenroll', 'section.settings', 'section.analytics', 'section.polling',
   'section.accessLinks', 'section.captureStart',
   'class.create', 'class.delete', 'classGroup.create', 'classGroup.delete',
-  'media.view', 'media.edit', 'media.editDetails', 'media.delete', 'media.download', 'media.copy',
+  'media.create', 'media.view', 'media.edit', 'media.editDetails', 'media.delete', 'media.download', 'media.copy',
   'media.share', 'media.publish', 'media.unpublish', 'media.post', 'media.editTranscripts',
   'qa.post', 'qa.moderate',
   'collection.create', 'collection.view', 'collection.delete', 'collection.addMedia', 'collection.removeMedia',
   'collection.addMember', 'collection.updateMember', 'collection.removeMember',
   'library.create', 'library.grant', 'library.revoke', 'library.view',
   'feature.use', 'device.register', 'device.assign', 'device.configure', 'room.configure',
-  'monitor.view', 'captureLogs.view', 'import.run', 'export.run', 'console.signIn',
+  'monitor.view', 'captureLogs.view', 'room.create', 'room.delete', 'device.delete', 'import.run', 'export.run', 'console.signIn',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

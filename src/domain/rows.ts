@@ -3,7 +3,7 @@
  * Every row carries its institution id first: an institution is the unit of tenancy and sharding.
  * A change is a row put or deleted; the changelog records changes, the world applies them.
  */
-import type { LicensingMode, StaffRole, UserStatus } from './catalog.js';
+import type { ClassKind, LicensingMode, MediaOrigin, SectionRole, StaffRole, UserStatus } from './catalog.js';
 
 export interface InstitutionRow {
   institutionId: string;
@@ -44,11 +44,125 @@ export interface RoleGrantRow {
   scopeId: string;
 }
 
+export interface TermRow {
+  institutionId: string;
+  id: string;
+  unitId: string;
+  name: string;
+  /** yyyy-mm-dd, inclusive. */
+  startDate: string;
+  endDate: string;
+}
+
+export interface CourseRow {
+  institutionId: string;
+  id: string;
+  unitId: string;
+  name: string;
+}
+
+export interface SectionRow {
+  institutionId: string;
+  id: string;
+  courseId: string;
+  termId: string;
+  name: string;
+}
+
+export interface EnrollmentRow {
+  institutionId: string;
+  sectionId: string;
+  userId: string;
+  role: SectionRole;
+}
+
+export interface ScheduleRow {
+  institutionId: string;
+  id: string;
+  /** null: a schedule that targets no section; it stays with its unit. */
+  sectionId: string | null;
+  unitId: string;
+  presenterId: string | null;
+  roomId: string | null;
+  name: string;
+}
+
+export interface ClassRow {
+  institutionId: string;
+  id: string;
+  sectionId: string;
+  kind: ClassKind;
+  name: string;
+}
+
+export interface MediaRow {
+  institutionId: string;
+  id: string;
+  ownerId: string;
+  /** Who presented it (a guest presenter sees what they presented); null means the owner. */
+  presenterId: string | null;
+  origin: MediaOrigin;
+  /** Set when embedded into an LMS homework assignment. */
+  locked: boolean;
+  title: string;
+}
+
+export interface PublicationRow {
+  institutionId: string;
+  mediaId: string;
+  classId: string;
+  publishedBy: string;
+}
+
+export interface MediaShareRow {
+  institutionId: string;
+  mediaId: string;
+  userId: string;
+  sharedBy: string;
+}
+
+export interface SettingRow {
+  institutionId: string;
+  scopeType: 'unit' | 'section';
+  scopeId: string;
+  key: string;
+  /** The canonical spelling: 'on' / 'off' for booleans, the enum value otherwise. */
+  value: string;
+  allowsOverride: boolean;
+}
+
+export interface RoomRow {
+  institutionId: string;
+  id: string;
+  name: string;
+}
+
+export interface DeviceRow {
+  institutionId: string;
+  id: string;
+  roomId: string | null;
+  name: string;
+  /** JSON text of device-level properties. */
+  configuration: string;
+}
+
 export interface TableRows {
   institution: InstitutionRow;
   unit: UnitRow;
   user: UserRow;
   roleGrant: RoleGrantRow;
+  term: TermRow;
+  course: CourseRow;
+  section: SectionRow;
+  enrollment: EnrollmentRow;
+  schedule: ScheduleRow;
+  class: ClassRow;
+  media: MediaRow;
+  publication: PublicationRow;
+  mediaShare: MediaShareRow;
+  setting: SettingRow;
+  room: RoomRow;
+  device: DeviceRow;
 }
 export type TableName = keyof TableRows;
 
@@ -58,6 +172,18 @@ export const TABLE_KEYS = {
   unit: ['institutionId', 'id'],
   user: ['institutionId', 'id'],
   roleGrant: ['institutionId', 'userId', 'role', 'scopeType', 'scopeId'],
+  term: ['institutionId', 'id'],
+  course: ['institutionId', 'id'],
+  section: ['institutionId', 'id'],
+  enrollment: ['institutionId', 'sectionId', 'userId'],
+  schedule: ['institutionId', 'id'],
+  class: ['institutionId', 'id'],
+  media: ['institutionId', 'id'],
+  publication: ['institutionId', 'mediaId', 'classId'],
+  mediaShare: ['institutionId', 'mediaId', 'userId'],
+  setting: ['institutionId', 'scopeType', 'scopeId', 'key'],
+  room: ['institutionId', 'id'],
+  device: ['institutionId', 'id'],
 } as const satisfies { [T in TableName]: readonly (keyof TableRows[T])[] };
 
 export type Change = {

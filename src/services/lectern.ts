@@ -9,7 +9,7 @@ import { type Decision, type Outcome, Refused, invalid } from '../domain/outcome
 import { rowKey, type Change, type InstitutionRow, type UnitRow } from '../domain/rows.js';
 import { Actor, decide, type Principal } from '../policy/index.js';
 import type { Store } from '../store/store.js';
-import { currentRow, World } from '../world/world.js';
+import { World } from '../world/world.js';
 import type { Operation, Plan } from './operation.js';
 import { institutionOps } from './ops/institution.js';
 import { roleOps } from './ops/role.js';
@@ -133,7 +133,7 @@ export class Lectern {
       changes: plan.changes.map((c) => ({
         table: c.table,
         key: rowKey(c),
-        before: currentRow(world, c) ?? null,
+        before: world.current(c) ?? null,
         after: c.op === 'put' ? c.row : null,
       })),
     };

@@ -12,10 +12,12 @@ import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, sql, type Migration
 import pg from 'pg';
 import { TABLE_KEYS, type Change, type InstitutionRow, type TableName, type TableRows } from '../domain/rows.js';
 import * as m001 from './migrations/2026-11-23-001-foundation.js';
+import * as m002 from './migrations/2026-11-23-002-teaching.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-001-foundation': m001,
+  '2026-11-23-002-teaching': m002,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -24,10 +26,25 @@ const SQL_TABLE = {
   unit: 'unit',
   user: 'appUser',
   roleGrant: 'roleGrant',
+  term: 'term',
+  course: 'course',
+  section: 'section',
+  enrollment: 'enrollment',
+  schedule: 'schedule',
+  class: 'class',
+  media: 'media',
+  publication: 'publication',
+  mediaShare: 'mediaShare',
+  setting: 'setting',
+  room: 'room',
+  device: 'device',
 } as const satisfies Record<TableName, string>;
 
 /** Replicated tables in load order (parents before children). */
-const LOAD_ORDER: TableName[] = ['institution', 'unit', 'user', 'roleGrant'];
+const LOAD_ORDER: TableName[] = [
+  'institution', 'unit', 'user', 'roleGrant', 'term', 'course', 'section', 'enrollment', 'room', 'device', 'schedule', 'class',
+  'media', 'publication', 'mediaShare', 'setting',
+];
 
 const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;
 
@@ -118,9 +135,9 @@ export class Store {
 
   /** Empties every table (a fresh database for the next scenario file). */
   async reset(): Promise<void> {
-    await sql`truncate console_session, api_token, credential, audit_log, changelog, role_grant, app_user, unit, institution`.execute(
-      this.db,
-    );
+    const replicated = LOAD_ORDER.map((t) => sql.table(SQL_TABLE[t]));
+    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog'].map((t) => sql.table(t));
+    await sql`truncate ${sql.join([...others, ...replicated])}`.execute(this.db);
   }
 
   async listInstitutions(): Promise<{ institutionId: string; name: string; revision: number }[]> {

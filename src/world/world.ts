@@ -1,30 +1,66 @@
 /**
- * The world: the in-memory index of one institution that every decision reads.
+ * world/: the in-memory index of one institution that every decision reads.
  * Built by applying the store's rows as puts, then kept current by applying changelog entries in
  * revision order. It never touches the database and holds no rules: policy/ reads it.
+ *
+ * Every row lives once in its table's map (by key); the indexes below point at the same objects.
  */
-import type { StaffRole } from '../domain/catalog.js';
-import type { Change, InstitutionRow, RoleGrantRow, UserRow } from '../domain/rows.js';
+import type { SectionRole, StaffRole } from '../domain/catalog.js';
+import {
+  TABLE_KEYS,
+  type Change,
+  type ClassRow,
+  type EnrollmentRow,
+  type InstitutionRow,
+  type MediaShareRow,
+  type PublicationRow,
+  type RoleGrantRow,
+  type SettingRow,
+  type TableName,
+  type TableRows,
+  type UserRow,
+} from '../domain/rows.js';
 import { UnitTree } from './tree.js';
+
+type Tables = { [T in TableName]: Map<string, TableRows[T]> };
+
+const TABLE_NAMES = Object.keys(TABLE_KEYS) as TableName[];
+
+export function keyOf(table: TableName, row: object): string {
+  const r = row as Record<string, unknown>;
+  const keys = TABLE_KEYS[table];
+  let k = String(r[keys[1] ?? keys[0]]);
+  for (let i = 2; i < keys.length; i++) k += '\u0000' + String(r[keys[i]!]);
+  return k;
+}
+
+function multiAdd<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let s = m.get(k);
+  if (!s) m.set(k, (s = new Set()));
+  s.add(v);
+}
+function multiDel<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  if (s && s.delete(v) && s.size === 0) m.delete(k);
+}
 
 export class World {
   revision = 0;
-  institution: InstitutionRow;
+  readonly tables = Object.fromEntries(TABLE_NAMES.map((t) => [t, new Map()])) as Tables;
   readonly tree = new UnitTree();
-  readonly users = new Map<string, UserRow>();
   private readonly byUsername = new Map<string, string>();
   private readonly byEmail = new Map<string, string>();
   private readonly grants = new Map<string, RoleGrantRow[]>();
+  private readonly enrollBySection = new Map<string, Map<string, SectionRole>>();
+  private readonly enrollByUser = new Map<string, Map<string, SectionRole>>();
+  private readonly classesBySection = new Map<string, Set<string>>();
+  private readonly pubsByMedia = new Map<string, PublicationRow[]>();
+  private readonly mediaByClass = new Map<string, Set<string>>();
+  private readonly mediaByOwner = new Map<string, Set<string>>();
+  private readonly sharesByUser = new Map<string, Set<string>>();
+  private readonly settingsByScope = new Map<string, Map<string, SettingRow>>();
 
-  constructor(readonly institutionId: string) {
-    this.institution = {
-      institutionId,
-      name: institutionId,
-      delegatedAdministration: false,
-      studentLibrary: true,
-      personalCaptureLicensing: 'packs',
-    };
-  }
+  constructor(readonly institutionId: string) {}
 
   static build(institutionId: string, revision: number, rows: readonly Change[]): World {
     const w = new World(institutionId);
@@ -41,58 +77,140 @@ export class World {
   }
 
   apply(change: Change): void {
-    switch (change.table) {
-      case 'institution':
-        if (change.op === 'put') this.institution = { ...change.row };
+    const map = this.tables[change.table] as Map<string, object>;
+    const key = keyOf(change.table, change.row);
+    const old = map.get(key);
+    const next = change.op === 'put' ? { ...change.row } : undefined;
+    if (next) map.set(key, next);
+    else map.delete(key);
+    this.reindex(change.table, old, next);
+  }
+
+  /** The row a change would replace, looked up by the change's key. */
+  current(change: Change): unknown {
+    return (this.tables[change.table] as Map<string, object>).get(keyOf(change.table, change.row));
+  }
+
+  // eslint-disable-next-line complexity
+  private reindex(table: TableName, old: object | undefined, next: object | undefined): void {
+    switch (table) {
+      case 'unit': {
+        const n = next as TableRows['unit'] | undefined;
+        if (n) this.tree.put(n);
+        else this.tree.delete((old as TableRows['unit']).id);
         return;
-      case 'unit':
-        if (change.op === 'put') this.tree.put({ ...change.row });
-        else this.tree.delete(change.row.id);
-        return;
+      }
       case 'user': {
-        const old = this.users.get(change.row.id);
-        if (old) {
-          this.byUsername.delete(old.username);
-          this.byEmail.delete(old.email.toLowerCase());
+        const o = old as UserRow | undefined;
+        const n = next as UserRow | undefined;
+        if (o) {
+          this.byUsername.delete(o.username);
+          this.byEmail.delete(o.email.toLowerCase());
         }
-        if (change.op === 'put') {
-          const row = { ...change.row };
-          this.users.set(row.id, row);
-          this.byUsername.set(row.username, row.id);
-          this.byEmail.set(row.email.toLowerCase(), row.id);
-        } else {
-          this.users.delete(change.row.id);
-          this.grants.delete(change.row.id);
+        if (n) {
+          this.byUsername.set(n.username, n.id);
+          this.byEmail.set(n.email.toLowerCase(), n.id);
         }
         return;
       }
       case 'roleGrant': {
-        const g = change.row;
-        const list = (this.grants.get(g.userId) ?? []).filter(
-          (x) => !(x.role === g.role && x.scopeType === g.scopeType && x.scopeId === g.scopeId),
-        );
-        if (change.op === 'put') list.push({ ...g });
+        const g = (next ?? old) as RoleGrantRow;
+        const list = (this.grants.get(g.userId) ?? []).filter((x) => !(x.role === g.role && x.scopeType === g.scopeType && x.scopeId === g.scopeId));
+        if (next) list.push(next as RoleGrantRow);
         if (list.length > 0) this.grants.set(g.userId, list);
         else this.grants.delete(g.userId);
         return;
       }
+      case 'enrollment': {
+        const e = (next ?? old) as EnrollmentRow;
+        if (next) {
+          const role = (next as EnrollmentRow).role;
+          let bs = this.enrollBySection.get(e.sectionId);
+          if (!bs) this.enrollBySection.set(e.sectionId, (bs = new Map()));
+          bs.set(e.userId, role);
+          let bu = this.enrollByUser.get(e.userId);
+          if (!bu) this.enrollByUser.set(e.userId, (bu = new Map()));
+          bu.set(e.sectionId, role);
+        } else {
+          this.enrollBySection.get(e.sectionId)?.delete(e.userId);
+          this.enrollByUser.get(e.userId)?.delete(e.sectionId);
+        }
+        return;
+      }
+      case 'class': {
+        const o = old as ClassRow | undefined;
+        const n = next as ClassRow | undefined;
+        if (o) multiDel(this.classesBySection, o.sectionId, o.id);
+        if (n) multiAdd(this.classesBySection, n.sectionId, n.id);
+        return;
+      }
+      case 'media': {
+        const o = old as TableRows['media'] | undefined;
+        const n = next as TableRows['media'] | undefined;
+        if (o) multiDel(this.mediaByOwner, o.ownerId, o.id);
+        if (n) multiAdd(this.mediaByOwner, n.ownerId, n.id);
+        return;
+      }
+      case 'publication': {
+        const p = (next ?? old) as PublicationRow;
+        const list = (this.pubsByMedia.get(p.mediaId) ?? []).filter((x) => x.classId !== p.classId);
+        if (next) list.push(next as PublicationRow);
+        if (list.length > 0) this.pubsByMedia.set(p.mediaId, list);
+        else this.pubsByMedia.delete(p.mediaId);
+        if (next) multiAdd(this.mediaByClass, p.classId, p.mediaId);
+        else multiDel(this.mediaByClass, p.classId, p.mediaId);
+        return;
+      }
+      case 'mediaShare': {
+        const s = (next ?? old) as MediaShareRow;
+        if (next) multiAdd(this.sharesByUser, s.userId, s.mediaId);
+        else multiDel(this.sharesByUser, s.userId, s.mediaId);
+        return;
+      }
+      case 'setting': {
+        const s = (next ?? old) as SettingRow;
+        const scope = `${s.scopeType}:${s.scopeId}`;
+        let m = this.settingsByScope.get(scope);
+        if (!m) this.settingsByScope.set(scope, (m = new Map()));
+        if (next) m.set(s.key, next as SettingRow);
+        else m.delete(s.key);
+        return;
+      }
+      default:
+        return;
     }
   }
 
   // --- the read interface policy uses ---
 
+  get institution(): InstitutionRow {
+    return (
+      this.tables.institution.get(this.institutionId) ?? {
+        institutionId: this.institutionId,
+        name: this.institutionId,
+        delegatedAdministration: false,
+        studentLibrary: true,
+        personalCaptureLicensing: 'packs',
+      }
+    );
+  }
+
   get rootId(): string {
     return this.tree.rootId ?? this.institutionId;
   }
 
+  get users(): Map<string, UserRow> {
+    return this.tables.user;
+  }
+
   user(id: string): UserRow | undefined {
-    return this.users.get(id);
+    return this.tables.user.get(id);
   }
 
   /** Finds a user by id, username or email (case-insensitive). */
   findUser(key: string): UserRow | undefined {
-    const id = this.users.has(key) ? key : (this.byUsername.get(key) ?? this.byEmail.get(key.toLowerCase()));
-    return id === undefined ? undefined : this.users.get(id);
+    const id = this.tables.user.has(key) ? key : (this.byUsername.get(key) ?? this.byEmail.get(key.toLowerCase()));
+    return id === undefined ? undefined : this.tables.user.get(id);
   }
 
   userIdByUsername(username: string): string | undefined {
@@ -123,35 +241,88 @@ export class World {
     return this.grants.keys();
   }
 
-  /** All rows, as puts: what the store would load. Used to compare a world built two ways. */
+  term(id: string) {
+    return this.tables.term.get(id);
+  }
+  course(id: string) {
+    return this.tables.course.get(id);
+  }
+  section(id: string) {
+    return this.tables.section.get(id);
+  }
+  schedule(id: string) {
+    return this.tables.schedule.get(id);
+  }
+  class(id: string) {
+    return this.tables.class.get(id);
+  }
+  media(id: string) {
+    return this.tables.media.get(id);
+  }
+  room(id: string) {
+    return this.tables.room.get(id);
+  }
+  device(id: string) {
+    return this.tables.device.get(id);
+  }
+
+  /** The unit a section belongs to (its course's unit). */
+  sectionUnit(sectionId: string): string | undefined {
+    const s = this.tables.section.get(sectionId);
+    return s ? this.tables.course.get(s.courseId)?.unitId : undefined;
+  }
+
+  sectionRole(userId: string, sectionId: string): SectionRole | undefined {
+    return this.enrollByUser.get(userId)?.get(sectionId);
+  }
+
+  enrollmentsOf(userId: string): ReadonlyMap<string, SectionRole> {
+    return this.enrollByUser.get(userId) ?? EMPTY_MAP;
+  }
+
+  enrolled(sectionId: string): ReadonlyMap<string, SectionRole> {
+    return this.enrollBySection.get(sectionId) ?? EMPTY_MAP;
+  }
+
+  classesOf(sectionId: string): ReadonlySet<string> {
+    return this.classesBySection.get(sectionId) ?? EMPTY_SET;
+  }
+
+  publicationsOf(mediaId: string): readonly PublicationRow[] {
+    return this.pubsByMedia.get(mediaId) ?? [];
+  }
+
+  mediaInClass(classId: string): ReadonlySet<string> {
+    return this.mediaByClass.get(classId) ?? EMPTY_SET;
+  }
+
+  mediaOwnedBy(userId: string): ReadonlySet<string> {
+    return this.mediaByOwner.get(userId) ?? EMPTY_SET;
+  }
+
+  sharedWith(userId: string): ReadonlySet<string> {
+    return this.sharesByUser.get(userId) ?? EMPTY_SET;
+  }
+
+  isSharedWith(mediaId: string, userId: string): boolean {
+    return this.sharesByUser.get(userId)?.has(mediaId) ?? false;
+  }
+
+  /** The settings set at one level: `unit:<id>` or `section:<id>`. */
+  settingsAt(scopeType: 'unit' | 'section', scopeId: string): ReadonlyMap<string, SettingRow> | undefined {
+    return this.settingsByScope.get(`${scopeType}:${scopeId}`);
+  }
+
+  /** All rows, as puts, in a stable order: what the store would load. */
   snapshot(): Change[] {
-    const out: Change[] = [{ table: 'institution', op: 'put', row: this.institution }];
-    for (const u of this.tree.ordered()) out.push({ table: 'unit', op: 'put', row: u });
-    for (const u of [...this.users.values()].sort((a, b) => cmp(a.id, b.id))) out.push({ table: 'user', op: 'put', row: u });
-    const grants = [...this.grants.values()].flat();
-    grants.sort((a, b) => cmp(a.userId, b.userId) || cmp(a.role, b.role) || cmp(a.scopeType, b.scopeType) || cmp(a.scopeId, b.scopeId));
-    for (const g of grants) out.push({ table: 'roleGrant', op: 'put', row: g });
+    const out: Change[] = [];
+    for (const table of TABLE_NAMES) {
+      const entries = [...(this.tables[table] as Map<string, TableRows[TableName]>).entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      for (const [, row] of entries) out.push({ table, op: 'put', row } as Change);
+    }
     return out;
   }
 }
 
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The row a change would replace, looked up by the change's key. */
-export function currentRow(w: World, change: Change): unknown {
-  const r = change.row;
-  switch (change.table) {
-    case 'institution':
-      return w.institution;
-    case 'unit':
-      return w.tree.units.get((r as { id: string }).id);
-    case 'user':
-      return w.users.get((r as { id: string }).id);
-    case 'roleGrant': {
-      const g = r as RoleGrantRow;
-      return w.grantsOf(g.userId).find((x) => x.role === g.role && x.scopeType === g.scopeType && x.scopeId === g.scopeId);
-    }
-  }
-}
+const EMPTY_MAP: ReadonlyMap<string, SectionRole> = new Map<string, SectionRole>();
+const EMPTY_SET: ReadonlySet<string> = new Set();
