@@ -101,7 +101,7 @@ export const ACTIONS = [
   'section.create', 'section.update', 'section.delete',
   'schedule.create', 'schedule.update', 'schedule.delete',
   'section.enroll', 'section.unenroll', 'section.settings', 'section.analytics', 'section.polling',
-  'section.accessLinks', 'section.captureStart',
+  'section.accessLinks', 'section.captureStart', 'unit.settings',
   'class.create', 'class.delete', 'classGroup.create', 'classGroup.delete',
   'media.create', 'media.view', 'media.edit', 'media.editDetails', 'media.delete', 'media.download', 'media.copy',
   'media.share', 'media.publish', 'media.unpublish', 'media.post', 'media.editTranscripts',

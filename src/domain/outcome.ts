@@ -9,6 +9,11 @@ export interface Decision {
   allow: boolean;
   /** Why, in an administrator's words; the first reason is the deciding one. */
   reasons: string[];
+  /**
+   * Set on a denial that the state causes rather than the actor's rights (e.g. `locked`): the actor
+   * would otherwise be allowed, so an operation answers conflict, not denied.
+   */
+  conflict?: string;
 }
 
 export const allow = (...reasons: string[]): Decision => ({ allow: true, reasons });
@@ -48,7 +53,9 @@ export const conflict = (code: string, message: string, field?: string): Refused
 export const notFound = (field: string, what: string, id: string): Refused =>
   new Refused({ status: 'notFound', code: 'notFound', field, message: `${what} '${id}' does not exist` });
 export const deniedBy = (d: Decision): Refused =>
-  new Refused({ status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons });
+  d.conflict
+    ? new Refused({ status: 'conflict', code: d.conflict, message: d.reasons[0] ?? 'conflict', reasons: d.reasons })
+    : new Refused({ status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons });
 
 /** A resource reference `type:id`, the one platform being `platform:main`. */
 export interface ResourceRef {

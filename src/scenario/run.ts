@@ -24,8 +24,9 @@ const SPEC_OPERATIONS = new Set([
 ]);
 
 /** World sections that later work builds. */
-const PENDING_SECTIONS = ['terms', 'courses', 'sections', 'classes', 'media', 'settings', 'collections', 'licensePacks', 'libraries'];
-const KNOWN_SECTIONS = new Set(['institution', 'units', 'users', 'steps', 'checks', 'description', ...PENDING_SECTIONS]);
+const PENDING_SECTIONS = ['collections', 'licensePacks', 'libraries'];
+const TEACHING_SECTIONS = ['terms', 'courses', 'sections', 'rooms', 'devices', 'schedules', 'classes', 'media', 'settings'];
+const KNOWN_SECTIONS = new Set(['institution', 'units', 'users', 'steps', 'checks', 'description', ...TEACHING_SECTIONS, ...PENDING_SECTIONS]);
 
 export interface Failure {
   line: number;
@@ -172,6 +173,8 @@ async function loadWorld(lectern: Lectern, src: Source, data: Record<string, unk
     }
   }
 
+  await loadTeaching(lectern, src, data, institutionId);
+
   for (const key of PENDING_SECTIONS) {
     const v = data[key];
     if (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null) {
@@ -179,6 +182,61 @@ async function loadWorld(lectern: Lectern, src: Source, data: Record<string, unk
     }
   }
   return world;
+}
+
+/** Runs one loader operation per entry of a world section, each failure pointing at its entry. */
+async function each(
+  src: Source,
+  data: Record<string, unknown>,
+  key: string,
+  fn: (entry: Record<string, unknown>, path: Path) => Promise<void>,
+): Promise<void> {
+  for (const [i, e] of list(src, data, key).entries()) {
+    if (!isPlainObject(e)) throw new ScenarioError(src.line([key, i]), `${key}: each entry is a mapping`);
+    await fn(e, [key, i]);
+  }
+}
+
+async function loadTeaching(lectern: Lectern, src: Source, data: Record<string, unknown>, institutionId: string): Promise<void> {
+  const run = async (path: Path, op: string, args: Record<string, unknown>) => must(src, path, await lectern.run(SYSTEM, institutionId, op, args));
+  await each(src, data, 'terms', (t, p) => run(p, 'term.create', t));
+  await each(src, data, 'courses', (c, p) => run(p, 'course.create', c));
+  await each(src, data, 'sections', async (s, p) => {
+    const { enrollments, ...fields } = s;
+    await run(p, 'section.create', fields);
+    if (enrollments === undefined || enrollments === null) return;
+    if (!isPlainObject(enrollments)) throw new ScenarioError(src.line([...p, 'enrollments']), 'enrollments: a mapping of user: role');
+    for (const [user, role] of Object.entries(enrollments)) await run([...p, 'enrollments', user], 'section.enroll', { section: s.id, user, role });
+  });
+  await each(src, data, 'rooms', (r, p) => run(p, 'room.create', r));
+  await each(src, data, 'devices', (d, p) => run(p, 'device.register', d));
+  await each(src, data, 'schedules', (s, p) => run(p, 'schedule.create', s));
+  await each(src, data, 'classes', (c, p) => run(p, 'class.create', c));
+  await each(src, data, 'media', async (m, p) => {
+    const { publishedTo, sharedWith, ...fields } = m;
+    await run(p, 'media.create', fields);
+    for (const [j, pub] of (Array.isArray(publishedTo) ? publishedTo : publishedTo === undefined ? [] : [publishedTo]).entries()) {
+      const where = [...p, 'publishedTo', j];
+      if (!isPlainObject(pub)) throw new ScenarioError(src.line(where), 'publishedTo: a list of { class, by }');
+      await run(where, 'media.publish', { media: m.id, class: pub.class, by: pub.by ?? m.owner });
+    }
+    for (const [j, user] of (Array.isArray(sharedWith) ? sharedWith : sharedWith === undefined ? [] : [sharedWith]).entries()) {
+      await run([...p, 'sharedWith', j], 'media.share', { media: m.id, user });
+    }
+  });
+  // Deepest levels first, so a value below a lock is recorded before the lock above it.
+  const world = (await lectern.world(institutionId))!;
+  const depth = (scope: unknown): number => {
+    const raw = String(scope ?? '');
+    if (raw.startsWith('section:')) return Number.MAX_SAFE_INTEGER;
+    return world.tree.depth(raw.replace(/^(unit|institution):/, ''));
+  };
+  const settings = list(src, data, 'settings').map((e, i) => ({ e, i }));
+  settings.sort((a, b) => depth(isPlainObject(b.e) ? b.e.scope : '') - depth(isPlainObject(a.e) ? a.e.scope : ''));
+  for (const { e, i } of settings) {
+    if (!isPlainObject(e)) throw new ScenarioError(src.line(['settings', i]), 'settings: each entry is { scope, key, value, allowsOverride? }');
+    await run(['settings', i], 'settings.set', e);
+  }
 }
 
 function principalOf(lectern: Lectern, src: Source, world: World, path: Path, who: unknown): Principal {
@@ -262,6 +320,15 @@ function resourceKnown(world: World, type: string, id: string): boolean | 'pendi
       return world.tree.units.has(id);
     case 'user':
       return world.user(id) !== undefined;
+    case 'term':
+    case 'course':
+    case 'section':
+    case 'schedule':
+    case 'class':
+    case 'media':
+    case 'room':
+    case 'device':
+      return world.tables[type].has(id);
     default:
       return 'pending';
   }

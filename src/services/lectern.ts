@@ -15,6 +15,8 @@ import { institutionOps } from './ops/institution.js';
 import { roleOps } from './ops/role.js';
 import { unitOps } from './ops/unit.js';
 import { userOps } from './ops/user.js';
+import { teachingOps } from './ops/teaching.js';
+import { mediaOps } from './ops/media.js';
 import { id, only, optBool, optEnum, str, type Args } from './validate.js';
 
 export const OPERATIONS: Record<string, Operation> = {
@@ -22,6 +24,8 @@ export const OPERATIONS: Record<string, Operation> = {
   ...unitOps,
   ...userOps,
   ...roleOps,
+  ...teachingOps,
+  ...mediaOps,
 };
 
 export function isOperation(name: string): boolean {

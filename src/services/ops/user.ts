@@ -3,7 +3,7 @@
  */
 import { conflict, notFound } from '../../domain/outcome.js';
 import type { Change, UserRow } from '../../domain/rows.js';
-import type { World } from '../../world/world.js';
+import { keyOf, type World } from '../../world/world.js';
 import { authorize, type OpContext, type Operation } from '../operation.js';
 import { email, id, only, optStr, str } from '../validate.js';
 
@@ -26,9 +26,21 @@ function notSelf(ctx: OpContext, userId: string, what: string): void {
   }
 }
 
-/** The changes that remove a user and everything that refers to them. */
+/**
+ * The changes that remove a user and what only describes them (roles, enrollments, media shared
+ * with them). Media they own and schedules they present are refused, not silently deleted.
+ */
 export function userRemoval(w: World, u: UserRow): Change[] {
+  const owned = w.mediaOwnedBy(u.id);
+  if (owned.size > 0) throw conflict('inUse', `${u.id} owns ${owned.size} media item(s) (${[...owned].slice(0, 3).join(', ')}); delete or reassign them first, or deactivate the user`, 'user');
+  const presents = [...w.tables.schedule.values()].filter((s) => s.presenterId === u.id).map((s) => s.id);
+  if (presents.length) throw conflict('inUse', `${u.id} presents schedules (${presents.join(', ')}); change their presenter first`, 'user');
   const changes: Change[] = w.grantsOf(u.id).map((g) => ({ table: 'roleGrant', op: 'del', row: g }));
+  for (const [sectionId, role] of w.enrollmentsOf(u.id)) changes.push({ table: 'enrollment', op: 'del', row: { institutionId: w.institutionId, sectionId, userId: u.id, role } });
+  for (const mediaId of w.sharedWith(u.id)) {
+    const share = w.tables.mediaShare.get(keyOf('mediaShare', { institutionId: w.institutionId, mediaId, userId: u.id }));
+    if (share) changes.push({ table: 'mediaShare', op: 'del', row: share });
+  }
   changes.push({ table: 'user', op: 'del', row: u });
   return changes;
 }

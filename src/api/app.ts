@@ -1,0 +1,98 @@
+/**
+ * api/: Lectern's HTTP API (Fastify + TypeBox → validation and OpenAPI at /docs). `buildApp` puts
+ * together two visibly separate halves: public routes (health, the start page, sign-in, the docs)
+ * and the authenticated /v1 routes behind the authentication hook. Routes are thin: every rule is
+ * in policy/, every write goes through `Lectern.run`.
+ */
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Auth } from '../services/auth.js';
+import type { Lectern } from '../services/lectern.js';
+import { auditRoutes } from './audit.js';
+import { authenticate, SESSION_COOKIE } from './authn.js';
+import { checkRoutes } from './checks.js';
+import { ErrorSchema, HttpError, type ErrorBody } from './http.js';
+import { institutionRoutes } from './institution.js';
+import { publicRoutes } from './public.js';
+import { sessionRoutes } from './session.js';
+import { userRoutes } from './users.js';
+
+export interface AppOptions {
+  lectern: Lectern;
+  auth: Auth;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export function buildApp({ lectern, auth, logger = false }: AppOptions): FastifyInstance {
+  const app = Fastify({
+    logger,
+    // Reject unknown fields (naming them) instead of silently dropping them.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.decorate('lectern', lectern);
+  app.decorate('auth', auth);
+  app.decorateRequest('caller', null);
+  // JSON only: a cross-site form cannot post text/plain that we would parse.
+  app.removeContentTypeParser('text/plain');
+  app.addSchema(ErrorSchema);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'notFound', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  app.register(cookie);
+  app.register(swagger, {
+    openapi: {
+      info: { title: 'Lectern', version: '1', description: 'Access, role and license authority for lecture capture. See docs/API.md.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API token (lct_…), from POST /v1/tokens or `lectern token create`' },
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'the console session; writes also need X-Lectern-CSRF: 1' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+  app.register(swaggerUi, { routePrefix: '/docs' });
+
+  // Public: no caller needed.
+  app.register(publicRoutes);
+  // Authenticated: everything else, under /v1.
+  app.register(
+    async (v1) => {
+      v1.addHook('onRequest', authenticate);
+      await v1.register(sessionRoutes);
+      await v1.register(checkRoutes);
+      await v1.register(institutionRoutes);
+      await v1.register(userRoutes);
+      await v1.register(auditRoutes);
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}
+
+const KEYWORD_CODE: Record<string, string> = { required: 'required', additionalProperties: 'unknownField', type: 'type', enum: 'enum', maxLength: 'tooLong' };
+
+function errorHandler(this: FastifyInstance, error: FastifyError, req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) {
+  if (error instanceof HttpError) return reply.status(error.status).send(error.body);
+  if (error.validation && error.validation.length > 0) {
+    const v = error.validation[0]!;
+    const params = v.params as { missingProperty?: string; additionalProperty?: string };
+    const path = (v.instancePath ?? '').split('/').filter(Boolean);
+    if (params.missingProperty) path.push(params.missingProperty);
+    if (params.additionalProperty) path.push(params.additionalProperty);
+    const field = path.join('.') || error.validationContext || 'body';
+    const message = params.additionalProperty ? 'is not a field this request takes' : (v.message ?? 'is not valid');
+    const body: ErrorBody = { code: KEYWORD_CODE[v.keyword] ?? 'invalid', field, message: `${field}: ${message}` };
+    return reply.status(400).send(body);
+  }
+  const status = error.statusCode ?? 500;
+  if (status < 500) {
+    const code = status === 415 ? 'unsupportedMediaType' : status === 413 ? 'tooLarge' : status === 401 ? 'unauthenticated' : 'badRequest';
+    return reply.status(status).send({ code, message: error.message });
+  }
+  req.log.error({ err: error }, 'request failed');
+  return reply.status(500).send({ code: 'internal', message: 'Lectern failed to answer; the error is in its log' });
+}

@@ -1,0 +1,62 @@
+/**
+ * The audit log (GET /v1/audit) and the generic operation endpoint (POST /v1/operations), which
+ * runs any operation by name with the same arguments as a scenario step.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { authorize, caller, runOp } from './http.js';
+
+export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/audit',
+    {
+      schema: {
+        summary: 'audit entries, newest first (admins of the institution root)',
+        tags: ['audit'],
+        querystring: Type.Object(
+          {
+            actor: Type.Optional(Type.String({ minLength: 1 })),
+            target: Type.Optional(Type.String({ minLength: 1, description: 'a part of the target, e.g. user:bob' })),
+            since: Type.Optional(Type.String({ format: 'date-time' })),
+            until: Type.Optional(Type.String({ format: 'date-time' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      const c = caller(req);
+      // Policy has no audit rule yet; the closest is configuring the institution (an admin of the root).
+      authorize(c, 'institution.configure', `institution:${c.institutionId}`);
+      const { actor, target, since, until, limit } = req.query;
+      const items = await app.lectern.store.audit(c.institutionId, {
+        ...(actor ? { actor } : {}),
+        ...(target ? { target } : {}),
+        ...(since ? { since: new Date(since) } : {}),
+        ...(until ? { until: new Date(until) } : {}),
+        ...(limit ? { limit } : {}),
+      });
+      return { items };
+    },
+  );
+
+  app.post(
+    '/operations',
+    {
+      schema: {
+        summary: 'run any operation by name, like a scenario step: { do, with }',
+        tags: ['operations'],
+        body: Type.Object(
+          { do: Type.String({ minLength: 1, description: 'e.g. role.grant' }), with: Type.Optional(Type.Record(Type.String(), Type.Unknown())) },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req, reply) => {
+      const args = req.body.with ?? {};
+      const institutionId = req.body.do === 'institution.create' && typeof args.id === 'string' ? args.id : undefined;
+      return runOp(req, reply, req.body.do, args, institutionId ? { institutionId } : {});
+    },
+  );
+};

@@ -1,0 +1,61 @@
+/**
+ * Routes anyone may call: health, the start page, and signing in (which sets the session cookie).
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { CSRF_HEADER, SESSION_COOKIE } from './authn.js';
+import { fromRefusal, HttpError } from './http.js';
+import { sessionView } from './session.js';
+
+const START_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Lectern</title></head>
+<body><h1>Lectern is running</h1><p>The API is described at <a href="/docs">/docs</a>.</p></body></html>
+`;
+
+const SignInBody = Type.Object(
+  {
+    institution: Type.String({ minLength: 1, maxLength: 128 }),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'the username or the email' })),
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+  },
+  { additionalProperties: false },
+);
+
+/** Secure cookies when the request came over TLS, directly or through a proxy that says so. */
+function overTls(req: FastifyRequest): boolean {
+  const socket = req.raw.socket as { encrypted?: boolean };
+  return socket.encrypted === true || req.headers['x-forwarded-proto'] === 'https';
+}
+
+export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/health', { schema: { summary: 'liveness', tags: ['public'], security: [] } }, async () => ({ ok: true }));
+
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(START_PAGE));
+
+  app.post(
+    '/v1/session',
+    {
+      schema: {
+        summary: 'sign in to the console (sets an HttpOnly session cookie); needs X-Lectern-CSRF: 1',
+        tags: ['session'],
+        security: [],
+        body: SignInBody,
+      },
+    },
+    async (req, reply) => {
+      // The custom header also guards sign-in, so no other site can sign a browser into an account.
+      if (!req.headers[CSRF_HEADER]) {
+        throw new HttpError(403, { code: 'csrfHeaderMissing', field: 'X-Lectern-CSRF', message: 'signing in needs the header X-Lectern-CSRF: 1' });
+      }
+      const login = req.body.username ?? req.body.email;
+      if (!login) throw new HttpError(400, { code: 'required', field: 'username', message: 'username: is required (or give email)' });
+      const r = await app.auth.signIn(req.body.institution, login, req.body.password, req.ip);
+      if (!r.ok) throw fromRefusal(r.refusal, r.status);
+      reply.setCookie(SESSION_COOKIE, r.secret, { httpOnly: true, sameSite: 'lax', secure: overTls(req), path: '/', expires: r.expiresAt });
+      const world = (await app.lectern.world(r.identity.institutionId))!;
+      return sessionView({ identity: r.identity, principal: r.principal, institutionId: r.identity.institutionId, world, home: world });
+    },
+  );
+};

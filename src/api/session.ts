@@ -1,0 +1,80 @@
+/**
+ * Who is signed in (GET/DELETE /v1/session) and the caller's API tokens (/v1/tokens).
+ * Signing in (POST /v1/session) is public and lives in public.ts.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { SESSION_COOKIE } from './authn.js';
+import { type Caller, caller, decideAs, HttpError } from './http.js';
+
+/** What the console needs to know about the caller: who they are and what they may do at the top. */
+const SESSION_ABILITIES: Record<string, string> = {
+  'console.signIn': 'institution',
+  'institution.configure': 'institution',
+  'user.create': 'institution',
+  'institution.create': 'platform',
+  'platform.configure': 'platform',
+};
+
+export function sessionView(c: Caller) {
+  const u = c.home.user(c.identity.userId);
+  const abilities = Object.fromEntries(
+    Object.entries(SESSION_ABILITIES).map(([action, on]) => [
+      action,
+      decideAs(c, action, on === 'platform' ? 'platform:main' : `institution:${c.institutionId}`).allow,
+    ]),
+  );
+  return {
+    via: c.identity.via,
+    institution: { id: c.institutionId, name: c.world.institution.name },
+    home: c.identity.institutionId,
+    user: u && { id: u.id, username: u.username, email: u.email, firstName: u.firstName, lastName: u.lastName },
+    revision: c.world.revision,
+    abilities,
+  };
+}
+
+export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/session', { schema: { summary: 'who is signed in, with their abilities', tags: ['session'] } }, async (req) => sessionView(caller(req)));
+
+  app.delete('/session', { schema: { summary: 'sign out', tags: ['session'] } }, async (req, reply) => {
+    const c = caller(req);
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (c.identity.via === 'session' && cookie) await app.auth.signOut(cookie);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+
+  app.post(
+    '/tokens',
+    {
+      schema: {
+        summary: 'create an API token acting as the caller (the token is shown once)',
+        tags: ['tokens'],
+        body: Type.Optional(Type.Object({ name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) }, { additionalProperties: false })),
+      },
+    },
+    async (req, reply) => {
+      const { identity } = caller(req);
+      const t = await app.auth.createToken(identity.institutionId, identity.userId, req.body?.name ?? 'API token');
+      return reply.status(201).send({ ...t, institution: identity.institutionId, user: identity.userId });
+    },
+  );
+
+  app.get('/tokens', { schema: { summary: "the caller's API tokens (never the tokens themselves)", tags: ['tokens'] } }, async (req) => {
+    const { identity } = caller(req);
+    return { items: await app.auth.listTokens(identity.institutionId, identity.userId) };
+  });
+
+  app.delete(
+    '/tokens/:id',
+    { schema: { summary: 'revoke one of the caller’s API tokens', tags: ['tokens'], params: Type.Object({ id: Type.String() }) } },
+    async (req, reply) => {
+      const { identity } = caller(req);
+      if (!(await app.auth.revokeToken(identity.institutionId, req.params.id, identity.userId))) {
+        throw new HttpError(404, { code: 'notFound', field: 'id', message: `you have no active token '${req.params.id}'` });
+      }
+      return reply.status(204).send();
+    },
+  );
+};
