@@ -58,6 +58,7 @@ export class World {
   private readonly mediaByClass = new Map<string, Set<string>>();
   private readonly mediaByOwner = new Map<string, Set<string>>();
   private readonly sharesByUser = new Map<string, Set<string>>();
+  private readonly sharesByMedia = new Map<string, Set<string>>();
   private readonly settingsByScope = new Map<string, Map<string, SettingRow>>();
 
   constructor(readonly institutionId: string) {}
@@ -163,8 +164,13 @@ export class World {
       }
       case 'mediaShare': {
         const s = (next ?? old) as MediaShareRow;
-        if (next) multiAdd(this.sharesByUser, s.userId, s.mediaId);
-        else multiDel(this.sharesByUser, s.userId, s.mediaId);
+        if (next) {
+          multiAdd(this.sharesByUser, s.userId, s.mediaId);
+          multiAdd(this.sharesByMedia, s.mediaId, s.userId);
+        } else {
+          multiDel(this.sharesByUser, s.userId, s.mediaId);
+          multiDel(this.sharesByMedia, s.mediaId, s.userId);
+        }
         return;
       }
       case 'setting': {
@@ -302,6 +308,10 @@ export class World {
 
   sharedWith(userId: string): ReadonlySet<string> {
     return this.sharesByUser.get(userId) ?? EMPTY_SET;
+  }
+
+  sharedTo(mediaId: string): ReadonlySet<string> {
+    return this.sharesByMedia.get(mediaId) ?? EMPTY_SET;
   }
 
   isSharedWith(mediaId: string, userId: string): boolean {

@@ -4,7 +4,7 @@
 import { MEDIA_ORIGINS, POST_TARGETS } from '../../domain/catalog.js';
 import { conflict, invalid, notFound } from '../../domain/outcome.js';
 import type { Change, MediaRow } from '../../domain/rows.js';
-import type { World } from '../../world/world.js';
+import { keyOf, type World } from '../../world/world.js';
 import { authorize, type OpContext, type Operation } from '../operation.js';
 import { id, only, optBool, optEnum, optId, optStr, str } from '../validate.js';
 
@@ -21,7 +21,9 @@ function loaderOnly(ctx: OpContext, field: string): void {
 
 export function mediaRemoval(w: World, m: MediaRow): Change[] {
   const changes: Change[] = w.publicationsOf(m.id).map((p) => ({ table: 'publication' as const, op: 'del' as const, row: p }));
-  for (const s of w.tables.mediaShare.values()) if (s.mediaId === m.id) changes.push({ table: 'mediaShare', op: 'del', row: s });
+  for (const userId of w.sharedTo(m.id)) {
+    changes.push({ table: 'mediaShare', op: 'del', row: w.tables.mediaShare.get(keyOf('mediaShare', { institutionId: w.institutionId, mediaId: m.id, userId }))! });
+  }
   changes.push({ table: 'media', op: 'del', row: m });
   return changes;
 }
