@@ -89,7 +89,7 @@ users:
 
   it('reports parts not built yet as not implemented, never as passed', async () => {
     const r = await run('later.yaml', `${world}checks:
-  - { user: bob, action: media.view, resource: media:lec1, expect: allow }
+  - { user: bob, action: collection.view, resource: collection:c1, expect: allow }
 steps:
   - { as: ada, do: license.assign, with: { user: ada, pack: "ID 2026-08-01-000001" }, expect: denied }
 `);

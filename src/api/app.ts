@@ -14,7 +14,7 @@ import type { Lectern } from '../services/lectern.js';
 import { auditRoutes } from './audit.js';
 import { authenticate, SESSION_COOKIE } from './authn.js';
 import { checkRoutes } from './checks.js';
-import { ErrorSchema, HttpError, type ErrorBody } from './http.js';
+import { HttpError, type ErrorBody } from './http.js';
 import { institutionRoutes } from './institution.js';
 import { publicRoutes } from './public.js';
 import { sessionRoutes } from './session.js';
@@ -37,7 +37,6 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
   app.decorateRequest('caller', null);
   // JSON only: a cross-site form cannot post text/plain that we would parse.
   app.removeContentTypeParser('text/plain');
-  app.addSchema(ErrorSchema);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'notFound', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 

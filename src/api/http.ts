@@ -3,7 +3,6 @@
  * always carries a stable `code`, a `message` and the `field` when one is at fault.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import type { Decision, Outcome, Refusal } from '../domain/outcome.js';
 import { decide, type Principal } from '../policy/index.js';
 import type { Auth, Identity } from '../services/auth.js';
@@ -39,11 +38,6 @@ export interface ErrorBody {
   field?: string;
   reasons?: string[];
 }
-
-export const ErrorSchema = Type.Object(
-  { code: Type.String(), message: Type.String(), field: Type.Optional(Type.String()), reasons: Type.Optional(Type.Array(Type.String())) },
-  { $id: 'Error' },
-);
 
 /** An error a route throws to answer with `status` and a body; the error handler sends it. */
 export class HttpError extends Error {

@@ -1,5 +1,112 @@
-/** `lectern serve` and `lectern token create` (being written: see the API work). */
-import type { Command } from 'commander';
+/**
+ * `lectern serve` (the HTTP API, optionally loading a demo world first) and `lectern token …`
+ * (API tokens for services; the CLI is trusted like a DBA and needs no session).
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { buildApp } from '../api/app.js';
 import type { Config } from '../config.js';
+import { loadWorldFile } from '../scenario/run.js';
+import { Auth } from '../services/auth.js';
+import { Lectern } from '../services/lectern.js';
+import type { Store } from '../store/store.js';
+import { openStore } from './store.js';
 
-export function registerServe(_cli: Command, _cfg: Config): void {}
+function port(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${v}' is not a port number`);
+  return n;
+}
+
+async function withStore<T>(cfg: Config, fn: (lectern: Lectern, auth: Auth, store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(cfg);
+  try {
+    const lectern = new Lectern(store);
+    return await fn(lectern, new Auth(lectern), store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The named institution, or the only one there is. */
+async function institutionOf(store: Store, named: string | undefined): Promise<string> {
+  if (named) return named;
+  const all = await store.listInstitutions();
+  if (all.length !== 1) throw new Error(`name the institution with --institution (there are ${all.length}: ${all.map((i) => i.institutionId).join(', ')})`);
+  return all[0]!.institutionId;
+}
+
+export function registerServe(cli: Command, cfg: Config): void {
+  cli
+    .command('serve')
+    .description('serve the HTTP API (OpenAPI at /docs)')
+    .option('--world <file>', 'load this world file first (skipped when its institution already exists)')
+    .option('--port <n>', `port to listen on (default PORT or ${cfg.port})`, port)
+    .option('--host <host>', `address to listen on (default HOST or ${cfg.host})`)
+    .action(async (o: { world?: string; port?: number; host?: string }) => {
+      const store = await openStore(cfg);
+      const lectern = new Lectern(store);
+      const auth = new Auth(lectern);
+      if (o.world) {
+        const r = await loadWorldFile(lectern, o.world, { setPassword: (i, u, p) => auth.storePassword(i, u, p) });
+        console.log(r.loaded ? `loaded ${o.world} as institution '${r.institutionId}'` : `institution '${r.institutionId}' already exists; ${o.world} not loaded again`);
+      }
+      const app = buildApp({ lectern, auth, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+      const stop = async () => {
+        await app.close();
+        await store.close();
+      };
+      process.once('SIGINT', () => void stop());
+      process.once('SIGTERM', () => void stop());
+      const address = await app.listen({ port: o.port ?? cfg.port, host: o.host ?? cfg.host });
+      const institutions = await store.listInstitutions();
+      console.log(`Lectern is listening on ${address} (API docs: ${address}/docs)`);
+      console.log(`  storage: ${cfg.databaseUrl ? 'PostgreSQL' : `embedded, ${cfg.dataDir}`}; institutions: ${institutions.map((i) => i.institutionId).join(', ') || 'none yet'}`);
+      console.log('  sign in: POST /v1/session {"institution","username","password"} with header X-Lectern-CSRF: 1');
+      console.log('  or use a token: lectern token create --institution ID --user USER, then Authorization: Bearer <token>');
+    });
+
+  const token = cli.command('token').description('API tokens for services');
+  token
+    .command('create')
+    .description('create a token that acts as a user, and print it (shown only once)')
+    .option('--institution <id>', 'the institution (default: the only one)')
+    .requiredOption('--user <user>', 'user id, username or email the token acts as')
+    .option('--name <name>', 'what the token is for', 'API token')
+    .action(async (o: { institution?: string; user: string; name: string }) => {
+      await withStore(cfg, async (lectern, auth, store) => {
+        const institutionId = await institutionOf(store, o.institution);
+        const world = await lectern.world(institutionId);
+        if (!world) throw new Error(`institution '${institutionId}' does not exist`);
+        const u = world.findUser(o.user);
+        if (!u) throw new Error(`user '${o.user}' does not exist in ${institutionId}`);
+        const t = await auth.createToken(institutionId, u.id, o.name);
+        console.error(`token ${t.id} for ${u.id} in ${institutionId} (keep it secret; it is not shown again):`);
+        console.log(t.token);
+      });
+    });
+  token
+    .command('list')
+    .description('list the tokens of an institution (never the tokens themselves)')
+    .option('--institution <id>', 'the institution (default: the only one)')
+    .option('--user <user>', 'only this user’s tokens')
+    .action(async (o: { institution?: string; user?: string }) => {
+      await withStore(cfg, async (_lectern, auth, store) => {
+        const institutionId = await institutionOf(store, o.institution);
+        for (const t of await auth.listTokens(institutionId, o.user)) {
+          console.log(`${t.id}\t${t.userId}\t${t.name}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ''}`);
+        }
+      });
+    });
+  token
+    .command('revoke')
+    .description('revoke a token by its id')
+    .argument('<id>', 'the token id (tok_…)')
+    .option('--institution <id>', 'the institution (default: the only one)')
+    .action(async (id: string, o: { institution?: string }) => {
+      await withStore(cfg, async (_lectern, auth, store) => {
+        const institutionId = await institutionOf(store, o.institution);
+        if (!(await auth.revokeToken(institutionId, id))) throw new Error(`no active token '${id}' in ${institutionId}`);
+        console.log(`revoked ${id}`);
+      });
+    });
+}

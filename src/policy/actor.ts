@@ -14,11 +14,21 @@ export type Principal =
 
 export const SYSTEM: Principal = { kind: 'system' };
 
-/** A grant's scope, as written by callers. */
-export type Scope = { type: 'none' } | { type: 'platform' } | { type: 'unit'; id: string };
+/**
+ * A grant's scope. `none` is a role held with no listed unit. For admin it comes in two kinds:
+ * the default one (institution-level while delegated administration is off) and `listedOnly`,
+ * an admin whose rights are only where they are listed — one created while DA was on, or one
+ * listed at a unit. The DA-on transition turns every default holding into `listedOnly`, which is
+ * how turning DA off again promotes nobody (SPEC §4).
+ */
+export type Scope = { type: 'none'; listedOnly?: boolean } | { type: 'platform' } | { type: 'unit'; id: string };
+
+export const LISTED_ONLY = 'listedOnly';
 
 export function scopeOf(g: Pick<RoleGrantRow, 'scopeType' | 'scopeId'>): Scope {
-  return g.scopeType === 'unit' ? { type: 'unit', id: g.scopeId } : { type: g.scopeType };
+  if (g.scopeType === 'unit') return { type: 'unit', id: g.scopeId };
+  if (g.scopeType === 'none') return g.scopeId === LISTED_ONLY ? { type: 'none', listedOnly: true } : { type: 'none' };
+  return { type: 'platform' };
 }
 
 export function describeScope(w: World, s: Scope): string {
@@ -28,19 +38,27 @@ export function describeScope(w: World, s: Scope): string {
 }
 
 export function describeGrant(w: World, role: StaffRole, s: Scope): string {
-  return s.type === 'none' ? `${ROLE_LABEL[role]} with no listed unit` : `${ROLE_LABEL[role]} at ${describeScope(w, s)}`;
+  if (s.type !== 'none') return `${ROLE_LABEL[role]} at ${describeScope(w, s)}`;
+  if (role !== 'admin') return `${ROLE_LABEL[role]} with no listed unit`;
+  return s.listedOnly ? 'admin with rights only where listed' : 'admin with no listed unit (institution-level while delegated administration is off)';
 }
 
 /**
- * The units where a user has admin rights (SPEC §4): the listed units; with none listed,
- * the root while delegated administration is off, and nothing while it is on.
+ * The units where a user has admin rights (SPEC §4): the listed units; with none listed, the root
+ * while delegated administration is off — unless the admin is one whose rights are only where
+ * listed (created while DA was on) — and nothing while it is on.
  */
 export function adminUnits(w: World, userId: string): string[] {
   const grants = w.grantsOf(userId);
-  if (!grants.some((g) => g.role === 'admin')) return [];
-  const listed = grants.filter((g) => g.role === 'admin' && g.scopeType === 'unit').map((g) => g.scopeId);
-  if (listed.length > 0) return listed;
-  return w.institution.delegatedAdministration ? [] : [w.rootId];
+  let holdsDefault = false;
+  let listed: string[] | undefined;
+  for (const g of grants) {
+    if (g.role !== 'admin') continue;
+    if (g.scopeType === 'unit') (listed ??= []).push(g.scopeId);
+    else if (g.scopeType === 'none' && g.scopeId !== LISTED_ONLY) holdsDefault = true;
+  }
+  if (listed) return listed;
+  return holdsDefault && !w.institution.delegatedAdministration ? [w.rootId] : [];
 }
 
 /** The deciding fact about one user in one institution, computed once per decision. */

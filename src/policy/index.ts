@@ -15,7 +15,7 @@ import { mediaRules } from './media.js';
 import { teachingRules } from './teaching.js';
 import { userRules } from './user.js';
 
-export { Actor, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
+export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { isStaff, mayGrant, mayTouchUser, normaliseScope } from './role.js';
 export { describeEffective, describeLevel, effective, levelsOf, lockAbove, type Level } from './settings.js';
 export { mediaAdmin, sectionsOfMedia } from './media.js';

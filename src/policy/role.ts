@@ -1,9 +1,9 @@
 /**
  * Granting and revoking staff roles (SPEC §3 "No escalation", §4).
  * An actor may grant or revoke a role only at a scope within one where they are admin; never
- * system_admin unless they are one; license_manager only as an admin of the root; an admin with
- * no listed unit only as an admin of the root (it is institution-level whenever delegated
- * administration is off). Nobody touches a user who holds a role they could not grant.
+ * system_admin unless they are one; license_manager only as an admin of the root; a default admin
+ * with no listed unit only as an admin of the root (it is institution-level whenever delegated
+ * administration is off). Nobody touches a user who holds a role above theirs.
  */
 import { ROLE_LABEL, type StaffRole } from '../domain/catalog.js';
 import { allow, deny, type Decision } from '../domain/outcome.js';
@@ -18,7 +18,7 @@ export function mayGrant(actor: Actor, role: StaffRole, scope: Scope): Decision 
   if (!actor.active) return deny(`${actor.name} is not an active user of ${w.institutionId}`);
   if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
   if (role === 'system_admin') return deny(`only a system admin grants or revokes system admin; ${actor.name} is not one`);
-  if (role === 'license_manager' || (role === 'admin' && scope.type === 'none')) {
+  if (role === 'license_manager' || (role === 'admin' && scope.type === 'none' && !scope.listedOnly)) {
     const why =
       role === 'license_manager'
         ? 'license manager is granted only by an admin of the institution root'
@@ -39,8 +39,22 @@ export function mayGrant(actor: Actor, role: StaffRole, scope: Scope): Decision 
 }
 
 /**
- * May `actor` modify, deactivate or delete `targetId` (or change their roles)? Not when the target
- * holds a staff role the actor could not grant — a role above the actor's (SPEC §3).
+ * Is a grant above the actor's own (SPEC §3)? System admin, unless the actor is one; admin rights
+ * at a unit the actor does not administer (a default admin with no listed unit counts as the
+ * root); license manager, unless the actor is an admin of the root. Scheduler, AV technician and
+ * academic staff are below any admin, wherever they sit.
+ */
+function above(actor: Actor, role: StaffRole, scope: Scope): boolean {
+  if (role === 'system_admin') return true;
+  if (role === 'license_manager') return !actor.isInstitutionAdmin;
+  if (role !== 'admin') return false;
+  if (scope.type === 'unit') return actor.adminUnitOver(scope.id) === undefined;
+  return scope.type === 'none' && !scope.listedOnly && !actor.isInstitutionAdmin;
+}
+
+/**
+ * May `actor` modify, deactivate or delete `targetId` (or change their roles)? Any admin may —
+ * users sit outside the hierarchy — unless the target holds a role above the actor's.
  */
 export function mayTouchUser(actor: Actor, targetId: string): Decision {
   const w = actor.world;
@@ -50,9 +64,9 @@ export function mayTouchUser(actor: Actor, targetId: string): Decision {
   if (!actor.isAnyAdmin) return deny(`${actor.name} has no admin rights in ${w.institutionId}`);
   if (actor.principal.kind === 'user' && actor.principal.userId === targetId) return allow(`${actor.name} is acting on their own account`);
   for (const g of w.grantsOf(targetId)) {
-    const d = mayGrant(actor, g.role, scopeOf(g));
-    if (!d.allow) {
-      return deny(`${targetId} holds ${describeGrant(w, g.role, scopeOf(g))}, above what ${actor.name} may grant`, ...d.reasons);
+    const s = scopeOf(g);
+    if (above(actor, g.role, s)) {
+      return deny(`${targetId} holds ${describeGrant(w, g.role, s)}, a role above ${actor.name}'s`, `${actor.name} has admin rights only at ${actor.adminUnits.map((u) => w.tree.name(u)).join(', ')}`);
     }
   }
   return allow(`${actor.name} is an admin, and users are outside the hierarchy`, `${targetId} holds no role above ${actor.name}'s`);
@@ -83,7 +97,9 @@ export function normaliseScope(w: World, role: StaffRole, scope: Scope): { scope
   }
   if (scope.type === 'unit') return { scope };
   // No scope: admin and scheduler keep "no listed unit" (SPEC §4); the others mean the whole institution.
-  if (role === 'admin' || role === 'scheduler') return { scope: { type: 'none' } };
+  // An admin created while DA is on has rights only where listed, then and later.
+  if (role === 'admin') return { scope: w.institution.delegatedAdministration ? { type: 'none', listedOnly: true } : { type: 'none' } };
+  if (role === 'scheduler') return { scope: { type: 'none' } };
   return { scope: { type: 'unit', id: w.rootId } };
 }
 

@@ -5,7 +5,7 @@
  * (`console.signIn`); this class only proves who they are.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { hash, verify } from '@node-rs/argon2';
 import type { Decision, Refusal } from '../domain/outcome.js';
 import type { Principal } from '../policy/index.js';
 import type { Lectern } from './lectern.js';
@@ -16,6 +16,8 @@ const SESSION_HOURS = 12;
 /** Failed sign-ins allowed per account and address within the window, before 429. */
 const MAX_FAILURES = 10;
 const FAILURE_WINDOW_MS = 15 * 60 * 1000;
+/** Algorithm.Argon2id: the package's enum is a `const enum`, which isolated modules cannot read. */
+const ARGON2ID = 2;
 
 /** Who an authenticated request acts as. */
 export interface Identity {
@@ -41,7 +43,7 @@ export class Auth {
   constructor(readonly lectern: Lectern) {}
 
   hashPassword(password: string): Promise<string> {
-    return hash(password, { algorithm: Algorithm.Argon2id });
+    return hash(password, { algorithm: ARGON2ID });
   }
 
   /** Stores a password without asking anyone (the CLI and world loading are trusted). */

@@ -4,6 +4,7 @@
  */
 import { LICENSING_MODES } from '../../domain/catalog.js';
 import type { Change, InstitutionRow } from '../../domain/rows.js';
+import { LISTED_ONLY } from '../../policy/index.js';
 import { authorize, type Operation } from '../operation.js';
 import { optBool, optEnum, only } from '../validate.js';
 
@@ -27,13 +28,19 @@ export const institutionOps: Record<string, Operation> = {
       };
       const changes: Change[] = [];
       if (JSON.stringify(next) !== JSON.stringify(w.institution)) changes.push({ table: 'institution', op: 'put', row: next });
-      // Turning DA on lists every admin with no listed unit at the root, so they stay institution-level.
-      // Turning it off promotes nobody: lower-level admins keep only their lower units.
+      // Turning DA on lists every admin with no listed unit at the root, so they stay institution-level,
+      // and makes every admin one whose rights are only where listed. So turning it off again promotes
+      // nobody: lower-level admins keep only their lower units, unlisted ones stay without rights.
       if (da === true && !w.institution.delegatedAdministration) {
         for (const userId of w.usersWithGrants()) {
-          const grants = w.grantsOf(userId);
-          if (grants.some((g) => g.role === 'admin') && !grants.some((g) => g.role === 'admin' && g.scopeType === 'unit')) {
-            changes.push({ table: 'roleGrant', op: 'put', row: { institutionId: w.institutionId, userId, role: 'admin', scopeType: 'unit', scopeId: w.rootId } });
+          const grants = w.grantsOf(userId).filter((g) => g.role === 'admin');
+          const holding = grants.find((g) => g.scopeType === 'none');
+          if (holding && holding.scopeId !== LISTED_ONLY) {
+            changes.push({ table: 'roleGrant', op: 'del', row: holding });
+            changes.push({ table: 'roleGrant', op: 'put', row: { ...holding, scopeId: LISTED_ONLY } });
+            if (!grants.some((g) => g.scopeType === 'unit')) {
+              changes.push({ table: 'roleGrant', op: 'put', row: { ...holding, scopeType: 'unit', scopeId: w.rootId } });
+            }
           }
         }
       }

@@ -2,10 +2,10 @@
  * role.grant / role.revoke for staff roles (SPEC §3–4). Section, library and collection roles
  * have operations of their own.
  */
-import { isSectionRole, isStaffRole, ROLE_LABEL, STAFF_ROLES, type StaffRole } from '../../domain/catalog.js';
-import { conflict, invalid, notFound } from '../../domain/outcome.js';
-import type { RoleGrantRow } from '../../domain/rows.js';
-import { describeGrant, normaliseScope, parseScope, type Scope } from '../../policy/index.js';
+import { isSectionRole, isStaffRole, STAFF_ROLES, type StaffRole } from '../../domain/catalog.js';
+import { invalid, notFound } from '../../domain/outcome.js';
+import type { Change, RoleGrantRow } from '../../domain/rows.js';
+import { describeGrant, LISTED_ONLY, normaliseScope, parseScope, type Scope } from '../../policy/index.js';
 import type { World } from '../../world/world.js';
 import { authorize, type OpContext, type Operation } from '../operation.js';
 import { id, only, str } from '../validate.js';
@@ -39,7 +39,7 @@ function grantRow(w: World, userId: string, role: StaffRole, scope: Scope): Role
     userId,
     role,
     scopeType: scope.type,
-    scopeId: scope.type === 'unit' ? scope.id : '',
+    scopeId: scope.type === 'unit' ? scope.id : scope.type === 'none' && scope.listedOnly ? LISTED_ONLY : '',
   };
 }
 
@@ -55,7 +55,15 @@ export const roleOps: Record<string, Operation> = {
       const row = grantRow(w, userId, role, scope);
       const target = `user:${userId}`;
       if (w.grantsOf(userId).some((g) => same(g, row))) return { changes: [], target, result: row };
-      return { changes: [{ table: 'roleGrant', op: 'put', row }], target, result: row };
+      const changes: Change[] = [{ table: 'roleGrant', op: 'put', row }];
+      if (role === 'admin') {
+        // Holding the admin role and having rights at a unit are separate (SPEC §4): one holding row
+        // per admin. Listing at a unit brings a holding with rights only where listed, if none yet.
+        const holding = w.grantsOf(userId).find((g) => g.role === 'admin' && g.scopeType === 'none');
+        if (scope.type === 'none' && holding) changes.unshift({ table: 'roleGrant', op: 'del', row: holding });
+        if (scope.type === 'unit' && !holding) changes.push({ table: 'roleGrant', op: 'put', row: grantRow(w, userId, 'admin', { type: 'none', listedOnly: true }) });
+      }
+      return { changes, target, result: row };
     },
   },
   'role.revoke': {
@@ -66,20 +74,11 @@ export const roleOps: Record<string, Operation> = {
       authorize(ctx, 'role.revoke', `user:${userId}`, { role, ...(rawScope !== undefined ? { scope: rawScope } : {}) });
       const held = w.grantsOf(userId).filter((g) => g.role === role);
       const target = `user:${userId}`;
-      // Revoking admin (or scheduler) with no scope takes the role away entirely, listed units and all.
+      // Revoking a role with no scope takes it away entirely, listed units and all; revoking an
+      // admin's listed unit leaves the admin role held (with rights only where still listed).
       const removing = scope.type === 'none' ? held : held.filter((g) => same(g, grantRow(w, userId, role, scope)));
       if (removing.length === 0) {
         throw notFound('role', `${userId}'s grant of`, describeGrant(w, role, scope));
-      }
-      if (role === 'admin' && scope.type === 'unit' && !w.institution.delegatedAdministration) {
-        const listedLeft = held.filter((g) => g.scopeType === 'unit' && !removing.includes(g));
-        if (listedLeft.length === 0) {
-          throw conflict(
-            'wouldPromote',
-            `removing ${userId}'s last listed unit while delegated administration is off would make them an institution-level admin; revoke the ${ROLE_LABEL.admin} role instead`,
-            'scope',
-          );
-        }
       }
       return { changes: removing.map((row) => ({ table: 'roleGrant' as const, op: 'del' as const, row })), target };
     },

@@ -5,7 +5,8 @@ import { conflict, notFound } from '../../domain/outcome.js';
 import type { Change, UserRow } from '../../domain/rows.js';
 import { keyOf, type World } from '../../world/world.js';
 import { authorize, type OpContext, type Operation } from '../operation.js';
-import { email, id, only, optStr, str } from '../validate.js';
+import { USER_STATUSES } from '../../domain/catalog.js';
+import { email, id, only, optEnum, optStr, str } from '../validate.js';
 
 function target(w: World, userId: string): UserRow {
   const u = w.user(userId);
@@ -60,7 +61,7 @@ export const userOps: Record<string, Operation> = {
         firstName: str(args, 'firstName'),
         lastName: str(args, 'lastName'),
         identityProvider: optStr(args, 'identityProvider', { max: 64 }) ?? 'local',
-        status: 'active',
+        status: optEnum(args, 'status', USER_STATUSES) ?? 'active',
       };
       authorize(ctx, 'user.create', `institution:${w.institutionId}`);
       if (w.user(userId)) throw conflict('duplicateId', `a user '${userId}' already exists`, 'id');
