@@ -91,7 +91,7 @@ users:
     const r = await run('later.yaml', `${world}checks:
   - { user: bob, action: collection.view, resource: collection:c1, expect: allow }
 steps:
-  - { as: ada, do: license.assign, with: { user: ada, pack: "ID 2026-08-01-000001" }, expect: denied }
+  - { as: ada, do: collection.create, with: { id: c1 }, expect: ok }
 `);
     expect(r.passed).toBe(0);
     expect(r.failed).toBe(2);

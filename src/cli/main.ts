@@ -4,17 +4,12 @@
 import { stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { configFromEnv, type Config } from '../config.js';
+import { configFromEnv } from '../config.js';
+import { openStore } from './store.js';
 import { Store } from '../store/store.js';
 import { Lectern } from '../services/lectern.js';
 import { runScenarioFiles } from '../scenario/run.js';
 import { registerServe } from './serve.js';
-
-export async function openStore(cfg: Pick<Config, 'databaseUrl' | 'dataDir'>, opts: { embeddedInMemory?: boolean } = {}): Promise<Store> {
-  const store = await Store.open(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl } : opts.embeddedInMemory ? {} : { dataDir: cfg.dataDir });
-  await store.migrate();
-  return store;
-}
 
 /** Expands directories to the .yaml/.yml files in them, sorted. */
 async function scenarioFiles(paths: string[]): Promise<string[]> {

@@ -146,6 +146,21 @@ export interface DeviceRow {
   configuration: string;
 }
 
+export interface LicensePackRow {
+  institutionId: string;
+  /** `ID yyyy-mm-dd-xxxxxx` */
+  id: string;
+  /** Packs belong to the root and are shared with every unit below (SPEC §5). */
+  unitId: string;
+  seats: number;
+}
+
+export interface LicenseAssignmentRow {
+  institutionId: string;
+  packId: string;
+  userId: string;
+}
+
 export interface TableRows {
   institution: InstitutionRow;
   unit: UnitRow;
@@ -163,6 +178,8 @@ export interface TableRows {
   setting: SettingRow;
   room: RoomRow;
   device: DeviceRow;
+  licensePack: LicensePackRow;
+  licenseAssignment: LicenseAssignmentRow;
 }
 export type TableName = keyof TableRows;
 
@@ -184,6 +201,8 @@ export const TABLE_KEYS = {
   setting: ['institutionId', 'scopeType', 'scopeId', 'key'],
   room: ['institutionId', 'id'],
   device: ['institutionId', 'id'],
+  licensePack: ['institutionId', 'id'],
+  licenseAssignment: ['institutionId', 'packId', 'userId'],
 } as const satisfies { [T in TableName]: readonly (keyof TableRows[T])[] };
 
 export type Change = {

@@ -13,12 +13,14 @@ import type { Query, RuleTable } from './types.js';
 import { unitRules } from './unit.js';
 import { mediaRules } from './media.js';
 import { teachingRules } from './teaching.js';
+import { licenseRules } from './license.js';
 import { userRules } from './user.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { isStaff, mayGrant, mayTouchUser, normaliseScope } from './role.js';
 export { describeEffective, describeLevel, effective, levelsOf, lockAbove, type Level } from './settings.js';
 export { mediaAdmin, sectionsOfMedia } from './media.js';
+export { isPresenter, licensePackIdProblem, mayLicense } from './license.js';
 
 const roleRules: RuleTable = {
   'role.grant': roleChange,
@@ -61,7 +63,7 @@ export function parseScope(raw: string): Scope | undefined {
   return undefined;
 }
 
-const RULES: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules };
+const RULES: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules };
 
 /** Actions whose rules exist today; the rest of SPEC §11 is answered "not implemented yet". */
 export function isImplemented(action: string): boolean {

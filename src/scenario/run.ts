@@ -24,8 +24,8 @@ const SPEC_OPERATIONS = new Set([
 ]);
 
 /** World sections that later work builds. */
-const PENDING_SECTIONS = ['collections', 'licensePacks', 'libraries'];
-const TEACHING_SECTIONS = ['terms', 'courses', 'sections', 'rooms', 'devices', 'schedules', 'classes', 'media', 'settings'];
+const PENDING_SECTIONS = ['collections', 'libraries'];
+const TEACHING_SECTIONS = ['terms', 'courses', 'sections', 'rooms', 'devices', 'schedules', 'classes', 'media', 'settings', 'licensePacks'];
 const KNOWN_SECTIONS = new Set(['institution', 'units', 'users', 'steps', 'checks', 'description', ...TEACHING_SECTIONS, ...PENDING_SECTIONS]);
 
 export interface Failure {
@@ -224,6 +224,13 @@ async function loadTeaching(lectern: Lectern, src: Source, data: Record<string, 
       await run([...p, 'sharedWith', j], 'media.share', { media: m.id, user });
     }
   });
+  await each(src, data, 'licensePacks', async (l, p) => {
+    const { assigned, ...fields } = l;
+    await run(p, 'licensePack.create', fields);
+    for (const [j, user] of (Array.isArray(assigned) ? assigned : assigned === undefined ? [] : [assigned]).entries()) {
+      await run([...p, 'assigned', j], 'license.assign', { user, pack: l.id });
+    }
+  });
   // Deepest levels first, so a value below a lock is recorded before the lock above it.
   const world = (await lectern.world(institutionId))!;
   const depth = (scope: unknown): number => {
@@ -329,6 +336,8 @@ function resourceKnown(world: World, type: string, id: string): boolean | 'pendi
     case 'room':
     case 'device':
       return world.tables[type].has(id);
+    case 'licensePack':
+      return world.licensePack(id) !== undefined;
     default:
       return 'pending';
   }
@@ -349,7 +358,7 @@ export async function loadWorldFile(lectern: Lectern, file: string, opts: RunOpt
   try {
     await loadWorld(lectern, src, data, opts);
   } catch (e) {
-    if (e instanceof ScenarioError) throw new Error(`${file}:${e.line}: ${e.message}`);
+    if (e instanceof ScenarioError) throw new Error(`${file}:${e.line}: ${e.message}`, { cause: e });
     throw e;
   }
   return { institutionId, loaded: true };

@@ -17,6 +17,7 @@ import { unitOps } from './ops/unit.js';
 import { userOps } from './ops/user.js';
 import { teachingOps } from './ops/teaching.js';
 import { mediaOps } from './ops/media.js';
+import { licenseOps } from './ops/license.js';
 import { id, only, optBool, optEnum, str, type Args } from './validate.js';
 
 export const OPERATIONS: Record<string, Operation> = {
@@ -26,6 +27,7 @@ export const OPERATIONS: Record<string, Operation> = {
   ...roleOps,
   ...teachingOps,
   ...mediaOps,
+  ...licenseOps,
 };
 
 export function isOperation(name: string): boolean {
@@ -125,6 +127,10 @@ export class Lectern {
       });
     } catch (e) {
       if (e instanceof Refused) return e.refusal;
+      // The database's own constraints back the checks above; if one fires, the write rolled back.
+      if (isUniqueViolation(e)) {
+        return { status: 'conflict', code: 'duplicate', message: `a row with the same key already exists (${(e as { constraint?: string }).constraint ?? 'unique constraint'})` };
+      }
       throw e;
     }
   }

@@ -13,11 +13,13 @@ import pg from 'pg';
 import { TABLE_KEYS, type Change, type InstitutionRow, type TableName, type TableRows } from '../domain/rows.js';
 import * as m001 from './migrations/2026-11-23-001-foundation.js';
 import * as m002 from './migrations/2026-11-23-002-teaching.js';
+import * as m003 from './migrations/2026-11-23-003-licensing.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-001-foundation': m001,
   '2026-11-23-002-teaching': m002,
+  '2026-11-23-003-licensing': m003,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -38,12 +40,14 @@ const SQL_TABLE = {
   setting: 'setting',
   room: 'room',
   device: 'device',
+  licensePack: 'licensePack',
+  licenseAssignment: 'licenseAssignment',
 } as const satisfies Record<TableName, string>;
 
 /** Replicated tables in load order (parents before children). */
 const LOAD_ORDER: TableName[] = [
   'institution', 'unit', 'user', 'roleGrant', 'term', 'course', 'section', 'enrollment', 'room', 'device', 'schedule', 'class',
-  'media', 'publication', 'mediaShare', 'setting',
+  'media', 'publication', 'mediaShare', 'setting', 'licensePack', 'licenseAssignment',
 ];
 
 const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;

@@ -60,6 +60,8 @@ export class World {
   private readonly sharesByUser = new Map<string, Set<string>>();
   private readonly sharesByMedia = new Map<string, Set<string>>();
   private readonly settingsByScope = new Map<string, Map<string, SettingRow>>();
+  private readonly seatsByPack = new Map<string, Set<string>>();
+  private readonly seatsByUser = new Map<string, Set<string>>();
 
   constructor(readonly institutionId: string) {}
 
@@ -92,7 +94,6 @@ export class World {
     return (this.tables[change.table] as Map<string, object>).get(keyOf(change.table, change.row));
   }
 
-  // eslint-disable-next-line complexity
   private reindex(table: TableName, old: object | undefined, next: object | undefined): void {
     switch (table) {
       case 'unit': {
@@ -180,6 +181,17 @@ export class World {
         if (!m) this.settingsByScope.set(scope, (m = new Map()));
         if (next) m.set(s.key, next as SettingRow);
         else m.delete(s.key);
+        return;
+      }
+      case 'licenseAssignment': {
+        const a = (next ?? old) as TableRows['licenseAssignment'];
+        if (next) {
+          multiAdd(this.seatsByPack, a.packId, a.userId);
+          multiAdd(this.seatsByUser, a.userId, a.packId);
+        } else {
+          multiDel(this.seatsByPack, a.packId, a.userId);
+          multiDel(this.seatsByUser, a.userId, a.packId);
+        }
         return;
       }
       default:
@@ -316,6 +328,20 @@ export class World {
 
   isSharedWith(mediaId: string, userId: string): boolean {
     return this.sharesByUser.get(userId)?.has(mediaId) ?? false;
+  }
+
+  licensePack(id: string) {
+    return this.tables.licensePack.get(id);
+  }
+
+  /** Users holding a seat of a pack. */
+  seatHolders(packId: string): ReadonlySet<string> {
+    return this.seatsByPack.get(packId) ?? EMPTY_SET;
+  }
+
+  /** Packs a user holds a seat of. */
+  seatsOf(userId: string): ReadonlySet<string> {
+    return this.seatsByUser.get(userId) ?? EMPTY_SET;
   }
 
   /** The settings set at one level: `unit:<id>` or `section:<id>`. */

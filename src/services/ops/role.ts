@@ -8,6 +8,7 @@ import type { Change, RoleGrantRow } from '../../domain/rows.js';
 import { describeGrant, LISTED_ONLY, normaliseScope, parseScope, type Scope } from '../../policy/index.js';
 import type { World } from '../../world/world.js';
 import { authorize, type OpContext, type Operation } from '../operation.js';
+import { seatRelease } from './license.js';
 import { id, only, str } from '../validate.js';
 
 function read(ctx: OpContext): { userId: string; role: StaffRole; scope: Scope; rawScope: string | undefined } {
@@ -80,7 +81,10 @@ export const roleOps: Record<string, Operation> = {
       if (removing.length === 0) {
         throw notFound('role', `${userId}'s grant of`, describeGrant(w, role, scope));
       }
-      return { changes: removing.map((row) => ({ table: 'roleGrant' as const, op: 'del' as const, row })), target };
+      const changes: Change[] = removing.map((row) => ({ table: 'roleGrant' as const, op: 'del' as const, row }));
+      // Revoking the academic-staff role frees the user's license seats (SPEC §5) once none is left.
+      if (role === 'academic_staff' && removing.length === held.length) changes.push(...seatRelease(w, userId));
+      return { changes, target };
     },
   },
 };

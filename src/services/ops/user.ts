@@ -5,6 +5,7 @@ import { conflict, notFound } from '../../domain/outcome.js';
 import type { Change, UserRow } from '../../domain/rows.js';
 import { keyOf, type World } from '../../world/world.js';
 import { authorize, type OpContext, type Operation } from '../operation.js';
+import { seatRelease } from './license.js';
 import { USER_STATUSES } from '../../domain/catalog.js';
 import { email, id, only, optEnum, optStr, str } from '../validate.js';
 
@@ -36,7 +37,8 @@ export function userRemoval(w: World, u: UserRow): Change[] {
   if (owned.size > 0) throw conflict('inUse', `${u.id} owns ${owned.size} media item(s) (${[...owned].slice(0, 3).join(', ')}); delete or reassign them first, or deactivate the user`, 'user');
   const presents = [...w.tables.schedule.values()].filter((s) => s.presenterId === u.id).map((s) => s.id);
   if (presents.length) throw conflict('inUse', `${u.id} presents schedules (${presents.join(', ')}); change their presenter first`, 'user');
-  const changes: Change[] = w.grantsOf(u.id).map((g) => ({ table: 'roleGrant', op: 'del', row: g }));
+  const changes: Change[] = seatRelease(w, u.id);
+  for (const g of w.grantsOf(u.id)) changes.push({ table: 'roleGrant', op: 'del', row: g });
   for (const [sectionId, role] of w.enrollmentsOf(u.id)) changes.push({ table: 'enrollment', op: 'del', row: { institutionId: w.institutionId, sectionId, userId: u.id, role } });
   for (const mediaId of w.sharedWith(u.id)) {
     const share = w.tables.mediaShare.get(keyOf('mediaShare', { institutionId: w.institutionId, mediaId, userId: u.id }));
@@ -99,7 +101,8 @@ export const userOps: Record<string, Operation> = {
       notSelf(ctx, cur.id, 'deactivate');
       if (cur.status === 'deactivated') return { changes: [], target: `user:${cur.id}`, result: cur };
       const row: UserRow = { ...cur, status: 'deactivated' };
-      return { changes: [{ table: 'user', op: 'put', row }], target: `user:${cur.id}`, result: row };
+      // Deactivating a user frees their license seats (SPEC §5).
+      return { changes: [...seatRelease(w, cur.id), { table: 'user', op: 'put', row }], target: `user:${cur.id}`, result: row };
     },
   },
   'user.reactivate': {
