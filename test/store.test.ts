@@ -34,7 +34,7 @@ describe.each(DRIVERS)('store on %s', (driver) => {
     expect(log[0]!.revision).toBe(out.revision);
     expect(log[0]!.changes).toEqual([{ table: 'user', op: 'put', row: expect.objectContaining({ id: 'neu', email: 'neu@example.edu' }) }]);
     const audit = await store.audit(id, { limit: 1 });
-    expect(audit[0]).toMatchObject({ revision: out.revision, operation: 'user.create', target: 'user:neu', actor: 'Lectern (loading a world)' });
+    expect(audit[0]).toMatchObject({ revision: out.revision, operation: 'user.create', target: 'user:neu', actor: 'Lectern (system)' });
     expect(audit[0]!.changes[0]).toMatchObject({ table: 'user', before: null, after: expect.objectContaining({ id: 'neu' }) });
   });
 

@@ -10,6 +10,7 @@ import { Store } from '../store/store.js';
 import { Lectern } from '../services/lectern.js';
 import { runScenarioFiles } from '../scenario/run.js';
 import { registerServe } from './serve.js';
+import { registerLicenses } from './licenses.js';
 
 /** Expands directories to the .yaml/.yml files in them, sorted. */
 async function scenarioFiles(paths: string[]): Promise<string[]> {
@@ -95,6 +96,7 @@ export function program(): Command {
     });
 
   registerServe(cli, cfg);
+  registerLicenses(cli, cfg);
   return cli;
 }
 

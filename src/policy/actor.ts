@@ -75,7 +75,7 @@ export class Actor {
   }
 
   get name(): string {
-    if (this.principal.kind === 'system') return 'Lectern (loading a world)';
+    if (this.principal.kind === 'system') return 'Lectern (system)';
     return this.principal.institutionId === this.world.institutionId ? this.principal.userId : `${this.principal.institutionId}/${this.principal.userId}`;
   }
 

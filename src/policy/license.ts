@@ -42,7 +42,10 @@ export function mayLicense(actor: Actor, targetId: string | undefined): Decision
   if (!actor.isAnyAdmin) return deny(`${actor.name} is a license manager without admin rights, and a license manager alone only views and exports`);
   if (targetId === undefined) return allow(`${actor.name} is a license manager and an admin`);
   const units = w.listedUnits(targetId, 'academic_staff');
-  if (units.length === 0) return deny(`${targetId} is not academic staff, so ${actor.name} has no unit of theirs to administer`);
+  if (units.length === 0) {
+    // The actor has the roles to license; the target lacks the role a license needs (SPEC §13: conflict).
+    return { allow: false, conflict: 'notAcademicStaff', reasons: [`${targetId} is not academic staff; only academic staff hold Personal Capture licenses`] };
+  }
   for (const u of units) {
     const a = actor.adminUnitOver(u);
     if (a !== undefined) return allow(`${actor.name} is a license manager and admin of ${w.tree.name(a)}, where ${targetId} is academic staff (${w.tree.name(u)})`);

@@ -5,7 +5,7 @@
  * entries, then apply the same changes to the world and answer with the new revision.
  */
 import { LICENSING_MODES } from '../domain/catalog.js';
-import { type Decision, type Outcome, Refused, invalid } from '../domain/outcome.js';
+import { type Decision, type Outcome, type Refusal, Refused, invalid } from '../domain/outcome.js';
 import { rowKey, type Change, type InstitutionRow, type UnitRow } from '../domain/rows.js';
 import { Actor, decide, type Principal } from '../policy/index.js';
 import type { Store } from '../store/store.js';
@@ -33,6 +33,14 @@ export const OPERATIONS: Record<string, Operation> = {
 export function isOperation(name: string): boolean {
   return name === 'institution.create' || name in OPERATIONS;
 }
+
+/** One row of a batch: an operation to run, or a row already refused while reading it. */
+export type BatchRow = { line: number; op: string; args: Args } | { line: number; refusal: Refusal };
+
+export type RowResult = { line: number } & (
+  | { status: 'ok'; changed: boolean; revision?: number; result?: unknown }
+  | Refusal
+);
 
 export class Lectern {
   private readonly worlds = new Map<string, World>();
@@ -135,6 +143,72 @@ export class Lectern {
     }
   }
 
+  /**
+   * Runs many operations (the rows of an import), each applied or refused on its own. A batch is
+   * one transaction and one revision: every row is planned against the world as the rows before it
+   * left it; refused rows add nothing. A dry run plans against a private copy of the world and
+   * writes nothing, so it reports exactly what a real run would.
+   */
+  async runRows(principal: Principal, institutionId: string, rows: readonly BatchRow[], opts: { dryRun?: boolean; scratch?: World; label?: string } = {}): Promise<RowResult[]> {
+    if (opts.dryRun) {
+      const scratch = opts.scratch ?? (await this.scratchWorld(institutionId));
+      if (!scratch) throw new Error(`institution '${institutionId}' does not exist`);
+      return rows.map((r) => this.planRow(scratch, principal, r, (changes) => {
+        for (const c of changes) scratch.apply(c);
+      }).result);
+    }
+    if (!(await this.world(institutionId))) throw new Error(`institution '${institutionId}' does not exist`);
+    return this.store.write(institutionId, async (tx) => {
+      const storeRevision = await tx.lock();
+      const world = (await this.world(institutionId))!;
+      if (storeRevision === undefined) throw new Error(`institution '${institutionId}' does not exist`);
+      if (world.revision < storeRevision) for (const e of await tx.changesSince(world.revision)) world.applyRevision(e.revision, e.changes);
+      const actor = new Actor(world, principal);
+      const all: Change[] = [];
+      const audit: ReturnType<Lectern['auditOf']>['changes'] = [];
+      const undo: Change[] = [];
+      const results = rows.map((r) =>
+        this.planRow(world, principal, r, (changes) => {
+          // Applied for the rows after this one to see, and undone before anyone else can look.
+          for (const c of changes) {
+            const before = world.current(c);
+            audit.push({ table: c.table, key: rowKey(c), before: before ?? null, after: c.op === 'put' ? c.row : null });
+            undo.push(before ? ({ table: c.table, op: 'put', row: before } as Change) : { ...c, op: 'del' });
+            world.apply(c);
+            all.push(c);
+          }
+        }).result,
+      );
+      for (let i = undo.length - 1; i >= 0; i--) world.apply(undo[i]!);
+      if (all.length === 0) return results;
+      const revision = storeRevision + 1;
+      await tx.commit(revision, all, { actor: actor.name, operation: opts.label ?? 'import', target: `institution:${institutionId}`, changes: audit });
+      world.applyRevision(revision, all);
+      for (const r of results) if (r.status === 'ok' && r.changed) r.revision = revision;
+      return results;
+    });
+  }
+
+  /** A private copy of an institution's world, for dry runs. */
+  async scratchWorld(institutionId: string): Promise<World | undefined> {
+    const w = await this.refresh(institutionId);
+    return w ? World.build(institutionId, w.revision, w.snapshot()) : undefined;
+  }
+
+  private planRow(world: World, principal: Principal, row: BatchRow, apply: (changes: Change[]) => void): { result: RowResult } {
+    if ('refusal' in row) return { result: { line: row.line, ...row.refusal } };
+    const operation = OPERATIONS[row.op];
+    if (!operation) return { result: { line: row.line, status: 'invalid', code: 'unknownOperation', message: `'${row.op}' is not an operation` } };
+    try {
+      const plan = operation.plan({ world, actor: new Actor(world, principal), principal, args: row.args });
+      apply(plan.changes);
+      return { result: { line: row.line, status: 'ok', changed: plan.changes.length > 0, ...(plan.result !== undefined ? { result: plan.result } : {}) } };
+    } catch (e) {
+      if (e instanceof Refused) return { result: { line: row.line, ...e.refusal } };
+      throw e;
+    }
+  }
+
   private auditOf(world: World, actor: Actor, op: string, plan: Plan) {
     return {
       actor: actor.name,
@@ -173,7 +247,7 @@ export class Lectern {
     ];
     try {
       await this.store.createInstitution(row, changes, {
-        actor: principal.kind === 'user' ? `${principal.institutionId}/${principal.userId}` : 'Lectern (loading a world)',
+        actor: principal.kind === 'user' ? `${principal.institutionId}/${principal.userId}` : 'Lectern (system)',
         operation: 'institution.create',
         target: `institution:${institutionId}`,
         changes: changes.map((c) => ({ table: c.table, key: rowKey(c), before: null, after: c.row })),
