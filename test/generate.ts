@@ -102,7 +102,7 @@ export function generateInstitution(id: string, o: GenOptions): Change[] {
   for (let m = 0; m < o.media; m++) {
     const mid = `m${m}`;
     const owner = r() < 0.7 ? pick(staff) : pick(users);
-    out.push({ table: 'media', op: 'put', row: { institutionId: inst, id: mid, ownerId: owner, presenterId: r() < 0.1 ? pick(users) : null, origin: pick(origins), locked: r() < 0.05, title: mid } });
+    out.push({ table: 'media', op: 'put', row: { institutionId: inst, id: mid, ownerId: owner, presenterId: r() < 0.1 ? pick(users) : null, origin: pick(origins), locked: r() < 0.05, title: mid, libraryId: null } });
     const pubs = r() < 0.85 ? 1 + Math.floor(r() * 2) : 0;
     const used = new Set<string>();
     for (let k = 0; k < pubs; k++) {

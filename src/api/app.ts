@@ -16,6 +16,7 @@ import { authenticate, SESSION_COOKIE } from './authn.js';
 import { checkRoutes } from './checks.js';
 import { HttpError, type ErrorBody } from './http.js';
 import { institutionRoutes } from './institution.js';
+import { licenseRoutes } from './licenses.js';
 import { publicRoutes } from './public.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
@@ -65,6 +66,7 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
       await v1.register(checkRoutes);
       await v1.register(institutionRoutes);
       await v1.register(userRoutes);
+      await v1.register(licenseRoutes);
       await v1.register(auditRoutes);
     },
     { prefix: '/v1' },

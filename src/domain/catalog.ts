@@ -72,6 +72,28 @@ export function isToggleKey(x: string): x is ToggleKey {
   return Object.hasOwn(TOGGLES, x);
 }
 
+/** Collection media permissions (SPEC §8), in the order the console lists them. */
+export const COLLECTION_PERMISSIONS = ['add', 'copy', 'edit', 'post', 'download', 'editTranscripts', 'remove'] as const;
+export type CollectionPermission = (typeof COLLECTION_PERMISSIONS)[number];
+
+export const COLLECTION_LEVELS = ['reviewer', 'collaborator', 'contributor', 'editor', 'manager', 'custom'] as const;
+export type CollectionLevel = (typeof COLLECTION_LEVELS)[number];
+
+/** The table of SPEC §8: each level's permissions; the manager alone manages membership. */
+export const LEVEL_PERMISSIONS = {
+  reviewer: [],
+  collaborator: ['post'],
+  contributor: ['add', 'copy', 'post', 'download'],
+  editor: ['add', 'copy', 'edit', 'post', 'download', 'editTranscripts'],
+  manager: ['add', 'copy', 'edit', 'post', 'download', 'editTranscripts', 'remove'],
+} as const satisfies Record<Exclude<CollectionLevel, 'custom'>, readonly CollectionPermission[]>;
+
+/** Library roles are cumulative: a contributor is also an editor and a viewer (SPEC §9). */
+export const LIBRARY_ROLE_RANK = { viewer: 1, editor: 2, contributor: 3 } as const satisfies Record<LibraryRole, number>;
+
+export const FEATURES = ['liveStreaming', 'screenCapture', 'roomCapture'] as const;
+export type Feature = (typeof FEATURES)[number];
+
 export const LICENSING_MODES = ['site', 'packs'] as const;
 export type LicensingMode = (typeof LICENSING_MODES)[number];
 
@@ -109,7 +131,7 @@ export const ACTIONS = [
   'collection.create', 'collection.view', 'collection.delete', 'collection.addMedia', 'collection.removeMedia',
   'collection.addMember', 'collection.updateMember', 'collection.removeMember',
   'library.create', 'library.grant', 'library.revoke', 'library.view',
-  'feature.use', 'device.register', 'device.assign', 'device.configure', 'room.configure',
+  'feature.use', 'feature.grant', 'feature.revoke', 'library.delete', 'user.setDefaultLibrary', 'audit.view', 'device.register', 'device.assign', 'device.configure', 'room.configure',
   'monitor.view', 'captureLogs.view', 'room.create', 'room.delete', 'device.delete', 'import.run', 'export.run', 'console.signIn',
 ] as const;
 export type Action = (typeof ACTIONS)[number];

@@ -3,7 +3,7 @@
  * Every row carries its institution id first: an institution is the unit of tenancy and sharding.
  * A change is a row put or deleted; the changelog records changes, the world applies them.
  */
-import type { ClassKind, LicensingMode, MediaOrigin, SectionRole, StaffRole, UserStatus } from './catalog.js';
+import type { ClassKind, CollectionLevel, Feature, LibraryRole, LicensingMode, MediaOrigin, SectionRole, StaffRole, UserStatus } from './catalog.js';
 
 export interface InstitutionRow {
   institutionId: string;
@@ -105,6 +105,8 @@ export interface MediaRow {
   /** Set when embedded into an LMS homework assignment. */
   locked: boolean;
   title: string;
+  /** The library the media lives in, if any (SPEC §9). */
+  libraryId: string | null;
 }
 
 export interface PublicationRow {
@@ -161,6 +163,55 @@ export interface LicenseAssignmentRow {
   userId: string;
 }
 
+export interface CollectionRow {
+  institutionId: string;
+  id: string;
+  name: string;
+  createdBy: string;
+}
+
+export interface CollectionMemberRow {
+  institutionId: string;
+  collectionId: string;
+  userId: string;
+  level: CollectionLevel;
+  /** For `custom`: the permissions, comma-separated in catalogue order; empty otherwise. */
+  permissions: string;
+}
+
+export interface CollectionMediaRow {
+  institutionId: string;
+  collectionId: string;
+  mediaId: string;
+  addedBy: string;
+}
+
+export interface LibraryRow {
+  institutionId: string;
+  id: string;
+  unitId: string;
+  name: string;
+}
+
+export interface LibraryMemberRow {
+  institutionId: string;
+  libraryId: string;
+  userId: string;
+  role: LibraryRole;
+}
+
+export interface DefaultLibraryRow {
+  institutionId: string;
+  userId: string;
+  libraryId: string;
+}
+
+export interface FeatureGrantRow {
+  institutionId: string;
+  userId: string;
+  feature: Feature;
+}
+
 export interface TableRows {
   institution: InstitutionRow;
   unit: UnitRow;
@@ -180,6 +231,13 @@ export interface TableRows {
   device: DeviceRow;
   licensePack: LicensePackRow;
   licenseAssignment: LicenseAssignmentRow;
+  collection: CollectionRow;
+  collectionMember: CollectionMemberRow;
+  collectionMedia: CollectionMediaRow;
+  library: LibraryRow;
+  libraryMember: LibraryMemberRow;
+  defaultLibrary: DefaultLibraryRow;
+  featureGrant: FeatureGrantRow;
 }
 export type TableName = keyof TableRows;
 
@@ -203,6 +261,13 @@ export const TABLE_KEYS = {
   device: ['institutionId', 'id'],
   licensePack: ['institutionId', 'id'],
   licenseAssignment: ['institutionId', 'packId', 'userId'],
+  collection: ['institutionId', 'id'],
+  collectionMember: ['institutionId', 'collectionId', 'userId'],
+  collectionMedia: ['institutionId', 'collectionId', 'mediaId'],
+  library: ['institutionId', 'id'],
+  libraryMember: ['institutionId', 'libraryId', 'userId'],
+  defaultLibrary: ['institutionId', 'userId'],
+  featureGrant: ['institutionId', 'userId', 'feature'],
 } as const satisfies { [T in TableName]: readonly (keyof TableRows[T])[] };
 
 export type Change = {

@@ -14,6 +14,8 @@ import { unitRules } from './unit.js';
 import { mediaRules } from './media.js';
 import { teachingRules } from './teaching.js';
 import { licenseRules } from './license.js';
+import { collectionRules } from './collection.js';
+import { libraryRules } from './library.js';
 import { userRules } from './user.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
@@ -21,6 +23,8 @@ export { isStaff, mayGrant, mayTouchUser, normaliseScope } from './role.js';
 export { describeEffective, describeLevel, effective, levelsOf, lockAbove, type Level } from './settings.js';
 export { mediaAdmin, sectionsOfMedia } from './media.js';
 export { isPresenter, licensePackIdProblem, mayLicense } from './license.js';
+export { describeMember, isCollectionAdmin, levelPermissions, memberPermissions, membershipConflict } from './collection.js';
+export { libraryRoleAtLeast } from './library.js';
 
 const roleRules: RuleTable = {
   'role.grant': roleChange,
@@ -63,7 +67,7 @@ export function parseScope(raw: string): Scope | undefined {
   return undefined;
 }
 
-const RULES: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules };
+const RULES: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules };
 
 /** Actions whose rules exist today; the rest of SPEC §11 is answered "not implemented yet". */
 export function isImplemented(action: string): boolean {

@@ -10,6 +10,12 @@ export const institutionRules: RuleTable = {
     actor.isSystemAdmin ? allow(`${actor.name} is a system admin`) : deny(`only a system admin configures the platform; ${actor.name} is not one`),
   'institution.create': ({ actor }) =>
     actor.isSystemAdmin ? allow(`${actor.name} is a system admin`) : deny(`only a system admin creates institutions; ${actor.name} is not one`),
+  'audit.view': ({ actor, world }) => {
+    if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
+    return actor.isInstitutionAdmin
+      ? allow(`${actor.name} is admin of the institution root`)
+      : deny(`the audit log is read by admins of the root (${world.tree.name(world.rootId)}); ${actor.name} is not one`);
+  },
   'institution.configure': ({ actor, world }) => {
     if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
     return actor.isInstitutionAdmin

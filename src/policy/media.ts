@@ -5,7 +5,9 @@
  * The facts about one (actor, media) pair are gathered once; each action's rule is then a short
  * walk over them.
  */
-import { DOWNLOAD_FORMATS, type SectionRole } from '../domain/catalog.js';
+import { DOWNLOAD_FORMATS, type CollectionPermission, type LibraryRole, type SectionRole } from '../domain/catalog.js';
+import { memberPermissions } from './collection.js';
+import { libraryRoleAtLeast } from './library.js';
 import { allow, deny, type Decision } from '../domain/outcome.js';
 import type { MediaRow, PublicationRow } from '../domain/rows.js';
 import type { World } from '../world/world.js';
@@ -25,6 +27,10 @@ interface Facts {
   /** Sections where the media is published, with the actor's role there (if any). */
   sections: { sectionId: string; role: SectionRole | undefined }[];
   systemCapture: boolean;
+  /** Collections holding the media where the actor is a member, with their effective permissions. */
+  collections: { collectionId: string; perms: ReadonlySet<CollectionPermission> }[];
+  /** The actor's role in the media's library, if any. */
+  libraryRole: LibraryRole | undefined;
 }
 
 const isTeacher = (r: SectionRole | undefined): boolean => r === 'instructor' || r === 'teaching_assistant';
@@ -46,6 +52,10 @@ export function sectionsOfMedia(w: World, mediaId: string): string[] {
 export function mediaAdmin(actor: Actor, mediaId: string, sections: readonly string[]): Decision | undefined {
   const w = actor.world;
   if (actor.isInstitutionAdmin) return allow(`${actor.name} is an institution-level admin, with every right on the institution's media`);
+  const lib = w.media(mediaId)?.libraryId;
+  const libUnit = lib ? w.library(lib)?.unitId : undefined;
+  const la = libUnit === undefined ? undefined : actor.adminUnitOver(libUnit);
+  if (la !== undefined) return allow(`${actor.name} is admin of ${w.tree.name(la)}, which holds library ${lib}, where ${mediaId} lives`);
   for (const s of sections) {
     const unit = w.sectionUnit(s);
     const a = unit === undefined ? undefined : actor.adminUnitOver(unit);
@@ -59,7 +69,16 @@ function facts(q: Query): Facts | Decision {
   const m = resource.type === 'media' ? w.media(resource.id) : undefined;
   if (!m) return deny(`${resource.type} '${resource.id}' is not a media item that exists`);
   const ids = sectionsOfMedia(w, m.id);
+  const collections: Facts['collections'] = [];
+  if (actor.principal.kind === 'user' && !actor.foreign) {
+    for (const c of w.collectionsHolding(m.id)) {
+      const member = w.collectionMember(c, actor.principal.userId);
+      if (member) collections.push({ collectionId: c, perms: memberPermissions(w, member).perms });
+    }
+  }
   return {
+    collections,
+    libraryRole: m.libraryId && actor.principal.kind === 'user' ? w.libraryRole(actor.principal.userId, m.libraryId) : undefined,
     w,
     actor,
     m,
@@ -78,6 +97,17 @@ function withFacts(rule: (f: Facts, q: Query) => Decision): (q: Query) => Decisi
 }
 
 const first = <T>(xs: T[], p: (x: T) => boolean): T | undefined => xs.find(p);
+
+/** The first collection holding the media that gives the actor `perm`, as a reason. */
+function viaCollection(f: Facts, perm?: CollectionPermission): Decision | undefined {
+  const c = f.collections.find((x) => perm === undefined || x.perms.has(perm));
+  if (!c) return undefined;
+  return allow(perm ? `${f.actor.name} has the ${perm} permission in collection ${c.collectionId}, which holds ${f.m.id}` : `${f.actor.name} is a member of collection ${c.collectionId}, which holds ${f.m.id}, and all members view its media`);
+}
+
+function viaLibrary(f: Facts, least: LibraryRole, doing: string): Decision | undefined {
+  return libraryRoleAtLeast(f.libraryRole, least) ? allow(`${f.actor.name} is a ${f.libraryRole} of library ${f.m.libraryId}, where ${f.m.id} lives, and may ${doing}`) : undefined;
+}
 
 /** The lock binds only those the rule would otherwise allow, so their refusal is a conflict. */
 function underLock(rule: (f: Facts, q: Query) => Decision, lockedFor: (f: Facts) => boolean, words: string): (f: Facts, q: Query) => Decision {
@@ -106,6 +136,8 @@ function view(f: Facts): Decision {
   const guest = first(f.sections, (s) => s.role === 'guest_presenter');
   if (guest && (m.presenterId ?? m.ownerId) === actor.id) return allow(`${actor.name} is a guest presenter in section ${guest.sectionId} and presented ${m.id}`);
   if (actor.principal.kind === 'user' && w.isSharedWith(m.id, actor.id)) return allow(`${m.id} was shared with ${actor.name}`);
+  const via = viaCollection(f) ?? viaLibrary(f, 'viewer', 'view it');
+  if (via) return via;
   const av = avOver(f);
   if (av) return av;
   if (guest) return deny(`${actor.name} is a guest presenter in section ${guest.sectionId}, and guest presenters view only media they presented`);
@@ -132,14 +164,18 @@ function editDetails(f: Facts): Decision {
   if (f.owner) return presenterBar(f) ?? allow(`${actor.name} owns ${m.id}`);
   const t = first(f.sections, (s) => isTeacher(s.role));
   if (t) return allow(`${actor.name} is ${roleWords(t.role!)} in section ${t.sectionId}, where ${m.id} is published`);
+  const via = viaCollection(f, 'edit') ?? viaLibrary(f, 'editor', 'edit existing titles');
+  if (via) return via;
   return deny(`${actor.name} neither owns ${m.id} nor teaches a section where it is published`);
 }
 
 /** Editing the media itself (and its transcripts): the lock binds everyone, admins too. */
-function edit(f: Facts): Decision {
+function edit(f: Facts, _q?: Query, perm: 'edit' | 'editTranscripts' = 'edit'): Decision {
   const { actor, m, w } = f;
   if (f.admin) return f.admin;
   if (f.owner) return presenterBar(f) ?? allow(`${actor.name} owns ${m.id}`);
+  const via = viaCollection(f, perm) ?? viaLibrary(f, 'editor', 'edit existing titles');
+  if (via) return via;
   let why: string | undefined;
   for (const s of f.sections) {
     if (!isTeacher(s.role)) continue;
@@ -186,6 +222,8 @@ function del(f: Facts): Decision {
       ? allow(`${actor.name} is an instructor in section ${inst.sectionId}, where the system-generated capture ${m.id} is published`, lim.why)
       : deny(`${m.id} is a system-generated capture; deleting it needs instructorDeleteSystemCaptures`, lim.why);
   }
+  const lib = viaLibrary(f, 'contributor', 'delete media there');
+  if (lib) return lib;
   if (first(f.sections, (s) => s.role === 'teaching_assistant')) return deny(`${actor.name} is a teaching assistant, and teaching assistants never delete media they do not own`);
   return deny(`only the owner of ${m.id} (or an admin) deletes it`);
 }
@@ -204,7 +242,7 @@ function download(f: Facts, q: Query): Decision {
   if (f.owner) return allow(`${actor.name} owns ${m.id}; the download toggles limit students only`);
   const t = first(f.sections, (s) => isTeacher(s.role));
   if (t) return allow(`${actor.name} is ${roleWords(t.role!)} in section ${t.sectionId}; the download toggles limit students only`);
-  const av = avOver(f);
+  const av = avOver(f) ?? viaCollection(f, 'download');
   if (av) return av;
   const at = parseAt(q.context.at);
   if (typeof at === 'string') return deny(`at: ${at}`);
@@ -252,6 +290,8 @@ function copy(f: Facts): Decision {
   if (f.owner) return allow(`${actor.name} owns ${m.id}`);
   const t = first(f.sections, (s) => isTeacher(s.role));
   if (t) return allow(`${actor.name} is ${roleWords(t.role!)} in section ${t.sectionId}, where ${m.id} is published`);
+  const via = viaCollection(f, 'copy');
+  if (via) return via;
   let refusal: Decision | undefined;
   for (const s of f.sections) {
     if (!isLearner(s.role)) continue;
@@ -342,7 +382,9 @@ function post(f: Facts, q: Query): Decision {
   if (f.owner) return allow(`${actor.name} owns ${m.id}`);
   const t = first(f.sections, (s) => isTeacher(s.role));
   if (t) return allow(`${actor.name} is ${roleWords(t.role!)} in section ${t.sectionId}, where ${m.id} is published`);
-  return deny(`${actor.name} neither owns ${m.id} nor teaches a section where it is published`);
+  const via = viaCollection(f, 'post');
+  if (via) return via;
+  return deny(`${actor.name} neither owns ${m.id}, teaches a section where it is published, nor has the post permission in a collection holding it`);
 }
 
 /** Creating media: one's own uploads (not for students without a library); captures and others' media by admins. */
@@ -351,6 +393,13 @@ function create(q: Query): Decision {
   const owner = typeof context.owner === 'string' ? context.owner : actor.id;
   const origin = context.origin ?? 'upload';
   if (actor.isSystem) return allow('Lectern records captures');
+  if (typeof context.library === 'string') {
+    const lib = w.library(context.library);
+    if (!lib) return deny(`library '${context.library}' does not exist`);
+    const a = actor.adminUnitOver(lib.unitId);
+    if (a !== undefined) return allow(`${actor.name} is admin of ${w.tree.name(a)}, which holds library ${lib.id}`);
+    if (!libraryRoleAtLeast(w.libraryRole(actor.id, lib.id), 'contributor')) return deny(`${actor.name} is not a contributor of library ${lib.id}, and only contributors upload there`);
+  }
   if (owner !== actor.id) {
     return actor.isAnyAdmin ? allow(`${actor.name} is an admin and may create media for others`) : deny(`only admins create media owned by someone else`);
   }
@@ -367,7 +416,7 @@ export const mediaRules: RuleTable = {
   'media.view': withFacts(view),
   'media.editDetails': withFacts(editDetails),
   'media.edit': withFacts(underLock(edit, () => true, 'locked media cannot be edited by anyone, admins included')),
-  'media.editTranscripts': withFacts(underLock(edit, () => true, 'locked media cannot be edited by anyone, admins included')),
+  'media.editTranscripts': withFacts(underLock((f, q) => edit(f, q, 'editTranscripts'), () => true, 'locked media cannot be edited by anyone, admins included')),
   'media.delete': withFacts(underLock(del, (f) => !f.admin, 'only admins may delete locked media')),
   'media.download': withFacts(download),
   'media.copy': withFacts(copy),

@@ -24,8 +24,8 @@ const SPEC_OPERATIONS = new Set([
 ]);
 
 /** World sections that later work builds. */
-const PENDING_SECTIONS = ['collections', 'libraries'];
-const TEACHING_SECTIONS = ['terms', 'courses', 'sections', 'rooms', 'devices', 'schedules', 'classes', 'media', 'settings', 'licensePacks'];
+const PENDING_SECTIONS: string[] = [];
+const TEACHING_SECTIONS = ['terms', 'courses', 'sections', 'rooms', 'devices', 'schedules', 'classes', 'libraries', 'media', 'settings', 'licensePacks', 'collections'];
 const KNOWN_SECTIONS = new Set(['institution', 'units', 'users', 'steps', 'checks', 'description', ...TEACHING_SECTIONS, ...PENDING_SECTIONS]);
 
 export interface Failure {
@@ -154,8 +154,7 @@ async function loadWorld(lectern: Lectern, src: Source, data: Record<string, unk
 
   for (const [i, u] of list(src, data, 'users').entries()) {
     if (!isPlainObject(u)) throw new ScenarioError(src.line(['users', i]), 'a user is a mapping with id, email, firstName, lastName');
-    const { roles, status, password, defaultLibrary, ...fields } = u;
-    if (defaultLibrary !== undefined) throw new ScenarioError(src.line(['users', i, 'defaultLibrary']), 'libraries are not implemented yet', true);
+    const { roles, status, password, defaultLibrary: _d, features: _f, ...fields } = u;
     must(src, ['users', i], await lectern.run(SYSTEM, institutionId, 'user.create', fields));
     const userId = String(u.id);
     if (roles !== undefined) {
@@ -212,6 +211,19 @@ async function loadTeaching(lectern: Lectern, src: Source, data: Record<string, 
   await each(src, data, 'devices', (d, p) => run(p, 'device.register', d));
   await each(src, data, 'schedules', (s, p) => run(p, 'schedule.create', s));
   await each(src, data, 'classes', (c, p) => run(p, 'class.create', c));
+  await each(src, data, 'libraries', async (l, p) => {
+    const { members, ...fields } = l;
+    await run(p, 'library.create', fields);
+    if (members === undefined || members === null) return;
+    if (!isPlainObject(members)) throw new ScenarioError(src.line([...p, 'members']), 'members: a mapping of user: role');
+    for (const [user, role] of Object.entries(members)) await run([...p, 'members', user], 'library.grant', { library: l.id, user, role });
+  });
+  // What users carry that needs libraries: their default library and feature grants.
+  await each(src, data, 'users', async (u, p) => {
+    if (u.defaultLibrary !== undefined) await run([...p, 'defaultLibrary'], 'user.setDefaultLibrary', { user: u.id, library: u.defaultLibrary });
+    const features = u.features === undefined ? [] : Array.isArray(u.features) ? u.features : [u.features];
+    for (const [j, feature] of features.entries()) await run([...p, 'features', j], 'feature.grant', { user: u.id, feature });
+  });
   await each(src, data, 'media', async (m, p) => {
     const { publishedTo, sharedWith, ...fields } = m;
     await run(p, 'media.create', fields);
@@ -229,6 +241,20 @@ async function loadTeaching(lectern: Lectern, src: Source, data: Record<string, 
     await run(p, 'licensePack.create', fields);
     for (const [j, user] of (Array.isArray(assigned) ? assigned : assigned === undefined ? [] : [assigned]).entries()) {
       await run([...p, 'assigned', j], 'license.assign', { user, pack: l.id });
+    }
+  });
+  await each(src, data, 'collections', async (c, p) => {
+    const { members, media, ...fields } = c;
+    await run(p, 'collection.create', fields);
+    if (members !== undefined && members !== null) {
+      if (!isPlainObject(members)) throw new ScenarioError(src.line([...p, 'members']), 'members: a mapping of user: level (or { custom: [permissions] })');
+      for (const [user, level] of Object.entries(members)) {
+        const custom = isPlainObject(level) ? level.custom : undefined;
+        await run([...p, 'members', user], 'collection.addMember', { collection: c.id, user, ...(isPlainObject(level) ? { permissions: custom ?? [] } : { level }) });
+      }
+    }
+    for (const [j, m] of (Array.isArray(media) ? media : media === undefined ? [] : [media]).entries()) {
+      await run([...p, 'media', j], 'collection.addMedia', { collection: c.id, media: m });
     }
   });
   // Deepest levels first, so a value below a lock is recorded before the lock above it.
@@ -338,6 +364,10 @@ function resourceKnown(world: World, type: string, id: string): boolean | 'pendi
       return world.tables[type].has(id);
     case 'licensePack':
       return world.licensePack(id) !== undefined;
+    case 'collection':
+      return world.collection(id) !== undefined;
+    case 'library':
+      return world.library(id) !== undefined;
     default:
       return 'pending';
   }

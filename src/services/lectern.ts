@@ -18,6 +18,8 @@ import { userOps } from './ops/user.js';
 import { teachingOps } from './ops/teaching.js';
 import { mediaOps } from './ops/media.js';
 import { licenseOps } from './ops/license.js';
+import { collectionOps } from './ops/collection.js';
+import { libraryOps } from './ops/library.js';
 import { id, only, optBool, optEnum, str, type Args } from './validate.js';
 
 export const OPERATIONS: Record<string, Operation> = {
@@ -28,6 +30,8 @@ export const OPERATIONS: Record<string, Operation> = {
   ...teachingOps,
   ...mediaOps,
   ...licenseOps,
+  ...collectionOps,
+  ...libraryOps,
 };
 
 export function isOperation(name: string): boolean {

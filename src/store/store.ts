@@ -14,12 +14,14 @@ import { TABLE_KEYS, type Change, type InstitutionRow, type TableName, type Tabl
 import * as m001 from './migrations/2026-11-23-001-foundation.js';
 import * as m002 from './migrations/2026-11-23-002-teaching.js';
 import * as m003 from './migrations/2026-11-23-003-licensing.js';
+import * as m004 from './migrations/2026-11-23-004-collections.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-001-foundation': m001,
   '2026-11-23-002-teaching': m002,
   '2026-11-23-003-licensing': m003,
+  '2026-11-23-004-collections': m004,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -42,12 +44,20 @@ const SQL_TABLE = {
   device: 'device',
   licensePack: 'licensePack',
   licenseAssignment: 'licenseAssignment',
+  collection: 'collection',
+  collectionMember: 'collectionMember',
+  collectionMedia: 'collectionMedia',
+  library: 'library',
+  libraryMember: 'libraryMember',
+  defaultLibrary: 'defaultLibrary',
+  featureGrant: 'featureGrant',
 } as const satisfies Record<TableName, string>;
 
 /** Replicated tables in load order (parents before children). */
 const LOAD_ORDER: TableName[] = [
   'institution', 'unit', 'user', 'roleGrant', 'term', 'course', 'section', 'enrollment', 'room', 'device', 'schedule', 'class',
-  'media', 'publication', 'mediaShare', 'setting', 'licensePack', 'licenseAssignment',
+  'media', 'publication', 'mediaShare', 'setting', 'licensePack', 'licenseAssignment', 'library', 'libraryMember',
+  'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia',
 ];
 
 const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;

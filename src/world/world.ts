@@ -5,11 +5,12 @@
  *
  * Every row lives once in its table's map (by key); the indexes below point at the same objects.
  */
-import type { SectionRole, StaffRole } from '../domain/catalog.js';
+import type { LibraryRole, SectionRole, StaffRole } from '../domain/catalog.js';
 import {
   TABLE_KEYS,
   type Change,
   type ClassRow,
+  type CollectionMemberRow,
   type EnrollmentRow,
   type InstitutionRow,
   type MediaShareRow,
@@ -62,6 +63,12 @@ export class World {
   private readonly settingsByScope = new Map<string, Map<string, SettingRow>>();
   private readonly seatsByPack = new Map<string, Set<string>>();
   private readonly seatsByUser = new Map<string, Set<string>>();
+  private readonly membersByCollection = new Map<string, Map<string, CollectionMemberRow>>();
+  private readonly collectionsByUser = new Map<string, Set<string>>();
+  private readonly mediaByCollection = new Map<string, Set<string>>();
+  private readonly collectionsByMedia = new Map<string, Set<string>>();
+  private readonly membersByLibrary = new Map<string, Map<string, LibraryRole>>();
+  private readonly librariesByUser = new Map<string, Map<string, LibraryRole>>();
 
   constructor(readonly institutionId: string) {}
 
@@ -191,6 +198,46 @@ export class World {
         } else {
           multiDel(this.seatsByPack, a.packId, a.userId);
           multiDel(this.seatsByUser, a.userId, a.packId);
+        }
+        return;
+      }
+      case 'collectionMember': {
+        const m = (next ?? old) as CollectionMemberRow;
+        let byC = this.membersByCollection.get(m.collectionId);
+        if (!byC) this.membersByCollection.set(m.collectionId, (byC = new Map()));
+        if (next) {
+          byC.set(m.userId, next as CollectionMemberRow);
+          multiAdd(this.collectionsByUser, m.userId, m.collectionId);
+        } else {
+          byC.delete(m.userId);
+          if (byC.size === 0) this.membersByCollection.delete(m.collectionId);
+          multiDel(this.collectionsByUser, m.userId, m.collectionId);
+        }
+        return;
+      }
+      case 'collectionMedia': {
+        const m = (next ?? old) as TableRows['collectionMedia'];
+        if (next) {
+          multiAdd(this.mediaByCollection, m.collectionId, m.mediaId);
+          multiAdd(this.collectionsByMedia, m.mediaId, m.collectionId);
+        } else {
+          multiDel(this.mediaByCollection, m.collectionId, m.mediaId);
+          multiDel(this.collectionsByMedia, m.mediaId, m.collectionId);
+        }
+        return;
+      }
+      case 'libraryMember': {
+        const m = (next ?? old) as TableRows['libraryMember'];
+        let byL = this.membersByLibrary.get(m.libraryId);
+        if (!byL) this.membersByLibrary.set(m.libraryId, (byL = new Map()));
+        let byU = this.librariesByUser.get(m.userId);
+        if (!byU) this.librariesByUser.set(m.userId, (byU = new Map()));
+        if (next) {
+          byL.set(m.userId, (next as TableRows['libraryMember']).role);
+          byU.set(m.libraryId, (next as TableRows['libraryMember']).role);
+        } else {
+          byL.delete(m.userId);
+          byU.delete(m.libraryId);
         }
         return;
       }
@@ -344,6 +391,54 @@ export class World {
     return this.seatsByUser.get(userId) ?? EMPTY_SET;
   }
 
+  collection(id: string) {
+    return this.tables.collection.get(id);
+  }
+
+  collectionMember(collectionId: string, userId: string): CollectionMemberRow | undefined {
+    return this.membersByCollection.get(collectionId)?.get(userId);
+  }
+
+  collectionMembers(collectionId: string): ReadonlyMap<string, CollectionMemberRow> {
+    return this.membersByCollection.get(collectionId) ?? EMPTY_MEMBERS;
+  }
+
+  collectionsOf(userId: string): ReadonlySet<string> {
+    return this.collectionsByUser.get(userId) ?? EMPTY_SET;
+  }
+
+  mediaInCollection(collectionId: string): ReadonlySet<string> {
+    return this.mediaByCollection.get(collectionId) ?? EMPTY_SET;
+  }
+
+  collectionsHolding(mediaId: string): ReadonlySet<string> {
+    return this.collectionsByMedia.get(mediaId) ?? EMPTY_SET;
+  }
+
+  library(id: string) {
+    return this.tables.library.get(id);
+  }
+
+  libraryRole(userId: string, libraryId: string): LibraryRole | undefined {
+    return this.librariesByUser.get(userId)?.get(libraryId);
+  }
+
+  librariesOf(userId: string): ReadonlyMap<string, LibraryRole> {
+    return this.librariesByUser.get(userId) ?? EMPTY_LIBS;
+  }
+
+  libraryMembers(libraryId: string): ReadonlyMap<string, LibraryRole> {
+    return this.membersByLibrary.get(libraryId) ?? EMPTY_LIBS;
+  }
+
+  defaultLibraryOf(userId: string): string | undefined {
+    return this.tables.defaultLibrary.get(userId)?.libraryId;
+  }
+
+  hasFeature(userId: string, feature: string): boolean {
+    return this.tables.featureGrant.has(`${userId}\u0000${feature}`);
+  }
+
   /** The settings set at one level: `unit:<id>` or `section:<id>`. */
   settingsAt(scopeType: 'unit' | 'section', scopeId: string): ReadonlyMap<string, SettingRow> | undefined {
     return this.settingsByScope.get(`${scopeType}:${scopeId}`);
@@ -362,3 +457,5 @@ export class World {
 
 const EMPTY_MAP: ReadonlyMap<string, SectionRole> = new Map<string, SectionRole>();
 const EMPTY_SET: ReadonlySet<string> = new Set();
+const EMPTY_MEMBERS: ReadonlyMap<string, CollectionMemberRow> = new Map();
+const EMPTY_LIBS: ReadonlyMap<string, LibraryRole> = new Map();

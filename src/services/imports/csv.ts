@@ -111,7 +111,7 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
       const rec: Record<string, string> = {};
       header.forEach((h, i) => {
         const col = kind.columns.find((c) => norm(c) === norm(h))!;
-        rec[col] = record[i]!.trim();
+        rec[col] = unescapeCell(record[i]!.trim());
       });
       batch.push(kind.toRow(rec, line));
     }
@@ -149,6 +149,11 @@ export function add(s: ImportSummary, r: RowResult): void {
 /** A cell a spreadsheet would evaluate (=, +, -, @, tab, CR at the start) is prefixed with '. */
 export function safeCell(v: string): string {
   return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
+}
+
+/** Undoes safeCell, so that an export read back as an import names the same things. */
+export function unescapeCell(v: string): string {
+  return /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : v;
 }
 
 export function csvLine(cells: readonly string[]): string {

@@ -24,13 +24,16 @@ export function mediaRemoval(w: World, m: MediaRow): Change[] {
   for (const userId of w.sharedTo(m.id)) {
     changes.push({ table: 'mediaShare', op: 'del', row: w.tables.mediaShare.get(keyOf('mediaShare', { institutionId: w.institutionId, mediaId: m.id, userId }))! });
   }
+  for (const c of w.collectionsHolding(m.id)) {
+    changes.push({ table: 'collectionMedia', op: 'del', row: w.tables.collectionMedia.get(keyOf('collectionMedia', { institutionId: w.institutionId, collectionId: c, mediaId: m.id }))! });
+  }
   changes.push({ table: 'media', op: 'del', row: m });
   return changes;
 }
 
 export const mediaOps: Record<string, Operation> = {
   'media.create': {
-    fields: ['id', 'owner', 'origin', 'title', 'presenter', 'locked'],
+    fields: ['id', 'owner', 'origin', 'title', 'presenter', 'locked', 'library'],
     plan(ctx) {
       const { world: w, args, actor } = ctx;
       only(args, this.fields);
@@ -41,7 +44,9 @@ export const mediaOps: Record<string, Operation> = {
       const presenter = optId(args, 'presenter');
       if (presenter !== undefined && !w.user(presenter)) throw notFound('presenter', 'user', presenter);
       const origin = optEnum(args, 'origin', MEDIA_ORIGINS) ?? 'upload';
-      authorize(ctx, 'media.create', `user:${owner}`, { owner, origin });
+      const library = optId(args, 'library');
+      if (library !== undefined && !w.library(library)) throw notFound('library', 'library', library);
+      authorize(ctx, 'media.create', `user:${owner}`, { owner, origin, ...(library !== undefined ? { library } : {}) });
       if (w.media(mediaId)) throw conflict('duplicateId', `a media item '${mediaId}' already exists`, 'id');
       const row: MediaRow = {
         institutionId: w.institutionId,
@@ -51,6 +56,7 @@ export const mediaOps: Record<string, Operation> = {
         origin,
         locked: optBool(args, 'locked') ?? false,
         title: optStr(args, 'title') ?? mediaId,
+        libraryId: library ?? null,
       };
       return { changes: [{ table: 'media', op: 'put', row }], target: `media:${mediaId}`, result: row };
     },

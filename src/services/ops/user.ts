@@ -44,6 +44,11 @@ export function userRemoval(w: World, u: UserRow): Change[] {
     const share = w.tables.mediaShare.get(keyOf('mediaShare', { institutionId: w.institutionId, mediaId, userId: u.id }));
     if (share) changes.push({ table: 'mediaShare', op: 'del', row: share });
   }
+  for (const [libraryId, role] of w.librariesOf(u.id)) changes.push({ table: 'libraryMember', op: 'del', row: { institutionId: w.institutionId, libraryId, userId: u.id, role } });
+  const def = w.tables.defaultLibrary.get(u.id);
+  if (def) changes.push({ table: 'defaultLibrary', op: 'del', row: def });
+  for (const g of w.tables.featureGrant.values()) if (g.userId === u.id) changes.push({ table: 'featureGrant', op: 'del', row: g });
+  for (const c of w.collectionsOf(u.id)) changes.push({ table: 'collectionMember', op: 'del', row: w.collectionMember(c, u.id)! });
   changes.push({ table: 'user', op: 'del', row: u });
   return changes;
 }
