@@ -46,8 +46,15 @@ export type RowResult = { line: number } & (
   | Refusal
 );
 
+/** An external identity provider's directory: given a username, the person's names and email (SPEC §9). */
+export interface Directory {
+  lookup(username: string): Promise<{ firstName: string; lastName: string; email: string } | undefined>;
+}
+
 export class Lectern {
   private readonly worlds = new Map<string, World>();
+  /** External identity providers by name (`identityProvider` on a user). */
+  readonly directories = new Map<string, Directory>();
   private readonly loading = new Map<string, Promise<World | undefined>>();
 
   constructor(readonly store: Store) {}
@@ -117,6 +124,7 @@ export class Lectern {
       const operation = OPERATIONS[op];
       if (!operation) return { status: 'invalid', code: 'unknownOperation', field: 'do', message: `do: '${op}' is not an operation Lectern knows` };
       if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalid('with', 'must be a mapping of arguments');
+      if (op === 'user.create') args = await this.fromDirectory(args);
       if (!(await this.world(institutionId))) {
         return { status: 'notFound', code: 'notFound', field: 'institution', message: `institution '${institutionId}' does not exist` };
       }
@@ -191,6 +199,22 @@ export class Lectern {
       for (const r of results) if (r.status === 'ok' && r.changed) r.revision = revision;
       return results;
     });
+  }
+
+  /**
+   * For a user of an external identity provider, fills first name, last name and email from its
+   * directory when they are not given (SPEC §9). Values given by the caller win.
+   */
+  async fromDirectory(args: Args): Promise<Args> {
+    const provider = typeof args.identityProvider === 'string' ? args.identityProvider : undefined;
+    if (!provider || provider === 'local' || (args.firstName && args.lastName && args.email)) return args;
+    const dir = this.directories.get(provider);
+    if (!dir) throw invalid('identityProvider', `'${provider}' is not a configured identity provider (configured: local${[...this.directories.keys()].map((k) => `, ${k}`).join('')})`, 'enum');
+    const username = typeof args.username === 'string' ? args.username : typeof args.id === 'string' ? args.id : undefined;
+    if (!username) throw invalid('username', 'is required to look the user up in the directory', 'required');
+    const found = await dir.lookup(username);
+    if (!found) throw new Refused({ status: 'notFound', code: 'notInDirectory', field: 'username', message: `'${username}' is not in the ${provider} directory` });
+    return { ...args, firstName: args.firstName ?? found.firstName, lastName: args.lastName ?? found.lastName, email: args.email ?? found.email };
   }
 
   /** A private copy of an institution's world, for dry runs. */
