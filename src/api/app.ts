@@ -12,6 +12,8 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOpt
 import type { Auth } from '../services/auth.js';
 import type { Lectern } from '../services/lectern.js';
 import { auditRoutes } from './audit.js';
+import { collectionRoutes } from './collections.js';
+import { libraryRoutes } from './libraries.js';
 import { authenticate, SESSION_COOKIE } from './authn.js';
 import { checkRoutes } from './checks.js';
 import { HttpError, type ErrorBody } from './http.js';
@@ -68,6 +70,8 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
       await v1.register(userRoutes);
       await v1.register(licenseRoutes);
       await v1.register(auditRoutes);
+      await v1.register(collectionRoutes);
+      await v1.register(libraryRoutes);
     },
     { prefix: '/v1' },
   );

@@ -27,8 +27,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const c = caller(req);
-      // Policy has no audit rule yet; the closest is configuring the institution (an admin of the root).
-      authorize(c, 'institution.configure', `institution:${c.institutionId}`);
+      authorize(c, 'audit.view', `institution:${c.institutionId}`);
       const { actor, target, since, until, limit } = req.query;
       const items = await app.lectern.store.audit(c.institutionId, {
         ...(actor ? { actor } : {}),

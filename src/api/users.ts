@@ -54,6 +54,8 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
             tab: Type.Optional(Type.Union([Type.Literal('staff'), Type.Literal('students')])),
             unit: Type.Optional(Type.String({ minLength: 1, description: 'holding a role at a unit within this one' })),
             role: Type.Optional(Type.String({ minLength: 1 })),
+            library: Type.Optional(Type.String({ minLength: 1, description: 'holding a role in this library' })),
+            collection: Type.Optional(Type.String({ minLength: 1, description: 'a member of this collection' })),
             q: Type.Optional(Type.String({ description: 'matches first name, last name, email or username' })),
             status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('deactivated')])),
             sort: Type.Optional(Type.String({ pattern: `^-?(${SORTABLE.join('|')})$`, description: 'a field, - for descending' })),
@@ -67,14 +69,18 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const c = caller(req);
       const w = c.world;
-      const { tab, unit, role, status, sort = 'lastName', offset = 0, limit = 50 } = req.query;
+      const { tab, unit, role, status, library, collection, sort = 'lastName', offset = 0, limit = 50 } = req.query;
       if (unit !== undefined && !w.tree.units.has(unit)) throw new HttpError(404, { code: 'notFound', field: 'unit', message: `unit '${unit}' does not exist` });
+      if (library !== undefined && !w.library(library)) throw new HttpError(404, { code: 'notFound', field: 'library', message: `library '${library}' does not exist` });
+      if (collection !== undefined && !w.collection(collection)) throw new HttpError(404, { code: 'notFound', field: 'collection', message: `collection '${collection}' does not exist` });
       const q = req.query.q?.trim().toLowerCase();
       const matches = (u: UserRow): boolean => {
         if (status && u.status !== status) return false;
         if (tab && (tab === 'staff') !== isStaff(w, u.id)) return false;
         if (role && !w.grantsOf(u.id).some((g) => g.role === role)) return false;
         if (unit && !w.grantsOf(u.id).some((g) => g.scopeType === 'unit' && w.tree.within(g.scopeId, unit))) return false;
+        if (library && !w.libraryRole(u.id, library)) return false;
+        if (collection && !w.collectionMember(collection, u.id)) return false;
         if (q && ![u.firstName, u.lastName, u.email, u.username].some((s) => s.toLowerCase().includes(q))) return false;
         return decideAs(c, 'user.view', `user:${u.id}`).allow;
       };
@@ -99,7 +105,8 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'create a user',
         tags: ['users'],
-        body: Type.Object({ id: Type.String({ minLength: 1 }), ...Fields, email: Type.String({ minLength: 1 }), firstName: Type.String({ minLength: 1 }), lastName: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+        // Names and email may be left out for a user of an external identity provider: its directory fills them.
+        body: Type.Object({ id: Type.String({ minLength: 1 }), ...Fields }, { additionalProperties: false }),
       },
     },
     async (req, reply) => runOp(req, reply, 'user.create', req.body, { created: true }),
