@@ -55,6 +55,17 @@ describe.each(DRIVERS)('store on %s', (driver) => {
     expect((await store.audit(id)).every((e) => e.actor !== 'mallory')).toBe(true);
   });
 
+  it('refuses, in the database itself, a seat beyond a pack\'s count', async () => {
+    const id = await smallInstitution(lectern);
+    ok(await lectern.run(SYSTEM, id, 'role.grant', { user: 'ada', role: 'academic_staff' }));
+    ok(await lectern.run(SYSTEM, id, 'role.grant', { user: 'root', role: 'academic_staff' }));
+    ok(await lectern.run(SYSTEM, id, 'licensePack.create', { id: 'ID 2026-01-31-000001', seats: 1 }));
+    ok(await lectern.run(SYSTEM, id, 'license.assign', { user: 'ada', pack: 'ID 2026-01-31-000001' }));
+    // Bypassing the services (and their lock) still cannot over-allocate.
+    await expect(sql`insert into license_assignment values (${id}, 'ID 2026-01-31-000001', 'root')`.execute(store.db)).rejects.toThrow(/no free seat/);
+    expect((await new Lectern(store).world(id))!.seatHolders('ID 2026-01-31-000001').size).toBe(1);
+  });
+
   it('writes nothing for a refused operation: no rows, no revision, no changelog, no audit', async () => {
     const id = await smallInstitution(lectern);
     const rev = await store.currentRevision(id);

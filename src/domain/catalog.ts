@@ -136,6 +136,8 @@ export const ACTIONS = [
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
+const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);
+
 export function isAction(x: string): x is Action {
-  return (ACTIONS as readonly string[]).includes(x);
+  return ACTION_SET.has(x);
 }

@@ -16,6 +16,36 @@ export interface Decision {
   conflict?: string;
 }
 
+/**
+ * Whether the decision being made should explain itself. Reasons are words for people; the hot
+ * path (a service asking thousands of times a second) can do without them, so `decide` turns this
+ * off when asked and the `because` tag then builds no strings.
+ */
+let explaining = true;
+
+export function isExplaining(): boolean {
+  return explaining;
+}
+
+/** Runs `fn` with explanations on or off, restoring the previous setting afterwards. */
+export function explainingWhile<T>(on: boolean, fn: () => T): T {
+  const before = explaining;
+  explaining = on;
+  try {
+    return fn();
+  } finally {
+    explaining = before;
+  }
+}
+
+/** The tag for a reason: builds the sentence only while explaining. */
+export function because(strings: TemplateStringsArray, ...values: unknown[]): string {
+  if (!explaining) return '';
+  let s = strings[0]!;
+  for (let i = 0; i < values.length; i++) s += String(values[i]) + strings[i + 1]!;
+  return s;
+}
+
 export const allow = (...reasons: string[]): Decision => ({ allow: true, reasons });
 export const deny = (...reasons: string[]): Decision => ({ allow: false, reasons });
 

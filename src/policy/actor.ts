@@ -49,6 +49,14 @@ export function describeGrant(w: World, role: StaffRole, s: Scope): string {
  * listed (created while DA was on) — and nothing while it is on.
  */
 export function adminUnits(w: World, userId: string): string[] {
+  const cached = w.adminUnitsCache.get(userId);
+  if (cached) return cached;
+  const units = computeAdminUnits(w, userId);
+  w.adminUnitsCache.set(userId, units);
+  return units;
+}
+
+function computeAdminUnits(w: World, userId: string): string[] {
   const grants = w.grantsOf(userId);
   let holdsDefault = false;
   let listed: string[] | undefined;

@@ -5,7 +5,7 @@
  * added only as managers. With the student library off, a student member has no add and no copy.
  */
 import { COLLECTION_PERMISSIONS, LEVEL_PERMISSIONS, type CollectionLevel, type CollectionPermission } from '../domain/catalog.js';
-import { allow, deny, type Decision } from '../domain/outcome.js';
+import { allow, because, type Decision, deny } from '../domain/outcome.js';
 import type { CollectionMemberRow } from '../domain/rows.js';
 import type { World } from '../world/world.js';
 import type { Actor } from './actor.js';
@@ -36,14 +36,14 @@ export function isCollectionAdmin(w: World, userId: string, systemAdmin = false)
 }
 
 function admin(actor: Actor): Decision | undefined {
-  if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
-  if (actor.isInstitutionAdmin) return allow(`${actor.name} is an institution-level admin, with admin access to every collection`);
+  if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
+  if (actor.isInstitutionAdmin) return allow(because`${actor.name} is an institution-level admin, with admin access to every collection`);
   return undefined;
 }
 
 function membership(q: Query): { id: string; member: CollectionMemberRow | undefined } | Decision {
   const { world: w, actor, resource } = q;
-  if (resource.type !== 'collection' || !w.collection(resource.id)) return deny(`collection '${resource.id}' does not exist`);
+  if (resource.type !== 'collection' || !w.collection(resource.id)) return deny(because`collection '${resource.id}' does not exist`);
   return { id: resource.id, member: actor.principal.kind === 'user' && !actor.foreign ? w.collectionMember(resource.id, actor.principal.userId) : undefined };
 }
 
@@ -54,13 +54,13 @@ function permission(perm: CollectionPermission, doing: string): (q: Query) => De
     if (a) return a;
     const m = membership(q);
     if ('allow' in m) return m;
-    if (!m.member) return deny(`${q.actor.name} is not a member of collection ${m.id}`);
+    if (!m.member) return deny(because`${q.actor.name} is not a member of collection ${m.id}`);
     const { perms, limited } = memberPermissions(q.world, m.member);
-    if (perms.has(perm)) return allow(`${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}, with the ${perm} permission`);
+    if (perms.has(perm)) return allow(because`${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}, with the ${perm} permission`);
     if (limited && (perm === 'add' || perm === 'copy')) {
-      return deny(`the student library is off, so ${q.actor.name}, a student, cannot ${doing} whatever their access level in collection ${m.id}`);
+      return deny(because`the student library is off, so ${q.actor.name}, a student, cannot ${doing} whatever their access level in collection ${m.id}`);
     }
-    return deny(`${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}, without the ${perm} permission`);
+    return deny(because`${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}, without the ${perm} permission`);
   };
 }
 
@@ -75,9 +75,9 @@ function manage(q: Query): Decision {
   if ('allow' in m) return m;
   const target = typeof q.context.user === 'string' ? q.context.user : undefined;
   // Any member may leave (remove themselves).
-  if (q.action === 'collection.removeMember' && m.member && target === q.actor.id) return allow(`${q.actor.name} is a member of collection ${m.id} and may always leave it`);
-  if (m.member?.level === 'manager') return allow(`${q.actor.name} is a manager of collection ${m.id}`);
-  return deny(m.member ? `${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}; only managers manage membership` : `${q.actor.name} is not a member of collection ${m.id}`);
+  if (q.action === 'collection.removeMember' && m.member && target === q.actor.id) return allow(because`${q.actor.name} is a member of collection ${m.id} and may always leave it`);
+  if (m.member?.level === 'manager') return allow(because`${q.actor.name} is a manager of collection ${m.id}`);
+  return deny(m.member ? because`${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}; only managers manage membership` : because`${q.actor.name} is not a member of collection ${m.id}`);
 }
 
 function view(q: Query): Decision {
@@ -85,7 +85,7 @@ function view(q: Query): Decision {
   if (a) return a;
   const m = membership(q);
   if ('allow' in m) return m;
-  return m.member ? allow(`${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}, and all members view it`) : deny(`${q.actor.name} is not a member of collection ${m.id}`);
+  return m.member ? allow(because`${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}, and all members view it`) : deny(because`${q.actor.name} is not a member of collection ${m.id}`);
 }
 
 function del(q: Query): Decision {
@@ -93,7 +93,7 @@ function del(q: Query): Decision {
   if (a) return a;
   const m = membership(q);
   if ('allow' in m) return m;
-  return m.member?.level === 'manager' ? allow(`${q.actor.name} is a manager of collection ${m.id}`) : deny(`only managers (or admins) delete collection ${m.id}`);
+  return m.member?.level === 'manager' ? allow(because`${q.actor.name} is a manager of collection ${m.id}`) : deny(because`only managers (or admins) delete collection ${m.id}`);
 }
 
 /**
@@ -113,7 +113,7 @@ export function membershipConflict(w: World, actor: Actor, collectionId: string,
 }
 
 export const collectionRules: RuleTable = {
-  'collection.create': ({ actor }) => allow(`${actor.name} is an active user, and anyone may create a collection (becoming its manager)`),
+  'collection.create': ({ actor }) => allow(because`${actor.name} is an active user, and anyone may create a collection (becoming its manager)`),
   'collection.view': view,
   'collection.delete': del,
   'collection.addMedia': permission('add', 'add media'),

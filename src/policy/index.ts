@@ -4,7 +4,7 @@
  * type, each a table from action to rule; this file puts them together.
  */
 import { type Action, isAction, isStaffRole } from '../domain/catalog.js';
-import { deny, type Decision, parseResource, type ResourceRef } from '../domain/outcome.js';
+import { because, type Decision, deny, explainingWhile, isExplaining, parseResource, type ResourceRef } from '../domain/outcome.js';
 import type { World } from '../world/world.js';
 import { Actor, type Principal, type Scope, scopeOf } from './actor.js';
 import { institutionRules } from './institution.js';
@@ -16,6 +16,7 @@ import { teachingRules } from './teaching.js';
 import { licenseRules } from './license.js';
 import { collectionRules } from './collection.js';
 import { libraryRules } from './library.js';
+import { importRules } from './imports.js';
 import { userRules } from './user.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
@@ -25,6 +26,7 @@ export { mediaAdmin, sectionsOfMedia } from './media.js';
 export { isPresenter, licensePackIdProblem, mayLicense } from './license.js';
 export { describeMember, isCollectionAdmin, levelPermissions, memberPermissions, membershipConflict } from './collection.js';
 export { libraryRoleAtLeast } from './library.js';
+export { IMPORT_KINDS } from './imports.js';
 
 const roleRules: RuleTable = {
   'role.grant': roleChange,
@@ -36,12 +38,12 @@ function roleChange(q: Query): Decision {
   const target = typeof context.user === 'string' ? context.user : resource.type === 'user' ? resource.id : undefined;
   if (!target) return deny('which user? the context names no user');
   const role = context.role;
-  if (typeof role !== 'string' || !isStaffRole(role)) return deny(`'${String(role)}' is not a staff role`);
+  if (typeof role !== 'string' || !isStaffRole(role)) return deny(because`'${String(role)}' is not a staff role`);
   let scope: Scope = { type: 'none' };
   const rawScope = typeof context.scope === 'string' ? context.scope : resource.type === 'unit' ? resource.id : undefined;
   if (rawScope !== undefined) {
     const parsed = parseScope(rawScope);
-    if (!parsed) return deny(`scope '${rawScope}' is not a unit or the platform`);
+    if (!parsed) return deny(because`scope '${rawScope}' is not a unit or the platform`);
     scope = parsed;
   }
   const n = normaliseScope(world, role, scope);
@@ -67,29 +69,40 @@ export function parseScope(raw: string): Scope | undefined {
   return undefined;
 }
 
-const RULES: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules };
+const RULES: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules };
 
 /** Actions whose rules exist today; the rest of SPEC §11 is answered "not implemented yet". */
 export function isImplemented(action: string): boolean {
   return isAction(action) && RULES[action] !== undefined;
 }
 
+/**
+ * Decides, with the reasons unless `explain` is false: the hot path for services that want only
+ * allow or deny builds no sentences.
+ */
 export function decide(
   world: World,
   principal: Principal,
   action: string,
   resource: string | ResourceRef,
   context: Readonly<Record<string, unknown>> = {},
+  opts: { explain?: boolean } = {},
 ): Decision {
+  const explain = opts.explain !== false;
+  if (explain !== isExplaining()) return explainingWhile(explain, () => decideNow(world, principal, action, resource, context));
+  return decideNow(world, principal, action, resource, context);
+}
+
+function decideNow(world: World, principal: Principal, action: string, resource: string | ResourceRef, context: Readonly<Record<string, unknown>>): Decision {
   const ref = typeof resource === 'string' ? parseResource(resource) : resource;
-  if (!ref) return deny(`'${String(resource)}' is not a resource (write type:id)`);
-  if (!isAction(action)) return deny(`'${action}' is not an action Lectern knows`);
+  if (!ref) return deny(because`'${String(resource)}' is not a resource (write type:id)`);
+  if (!isAction(action)) return deny(because`'${action}' is not an action Lectern knows`);
   const rule = RULES[action];
-  if (!rule) return deny(`${action} is not implemented yet`);
+  if (!rule) return deny(because`${action} is not implemented yet`);
   const actor = new Actor(world, principal);
   if (!actor.active) {
     const u = principal.kind === 'user' ? world.user(principal.userId) : undefined;
-    return deny(u ? `${actor.name} is deactivated` : `${actor.name} is not a user of ${world.institutionId}`);
+    return deny(u ? because`${actor.name} is deactivated` : because`${actor.name} is not a user of ${world.institutionId}`);
   }
   return rule({ world, actor, action: action as Action, resource: ref, context });
 }

@@ -5,7 +5,7 @@
  * room capture) are per user, given by any admin (users sit outside the hierarchy).
  */
 import { FEATURES, LIBRARY_ROLE_RANK, type LibraryRole } from '../domain/catalog.js';
-import { allow, deny, type Decision } from '../domain/outcome.js';
+import { allow, because, type Decision, deny } from '../domain/outcome.js';
 import type { Actor } from './actor.js';
 import { mayTouchUser } from './role.js';
 import type { Query, RuleTable } from './types.js';
@@ -15,7 +15,7 @@ function libraryAdmin(actor: Actor, libraryId: string): Decision | undefined {
   const lib = w.library(libraryId);
   if (!lib) return undefined;
   const a = actor.adminUnitOver(lib.unitId);
-  return a === undefined ? undefined : allow(`${actor.name} is admin of ${w.tree.name(a)}, which holds library ${libraryId}`);
+  return a === undefined ? undefined : allow(because`${actor.name} is admin of ${w.tree.name(a)}, which holds library ${libraryId}`);
 }
 
 export function libraryRoleAtLeast(role: LibraryRole | undefined, least: LibraryRole): boolean {
@@ -24,9 +24,9 @@ export function libraryRoleAtLeast(role: LibraryRole | undefined, least: Library
 
 function manageLibrary(q: Query): Decision {
   const { world: w, actor, resource } = q;
-  if (resource.type !== 'library' || !w.library(resource.id)) return deny(`library '${resource.id}' does not exist`);
+  if (resource.type !== 'library' || !w.library(resource.id)) return deny(because`library '${resource.id}' does not exist`);
   const a = libraryAdmin(actor, resource.id);
-  if (!a) return deny(`${actor.name} has no admin rights over ${w.tree.name(w.library(resource.id)!.unitId)}, which holds library ${resource.id}`);
+  if (!a) return deny(because`${actor.name} has no admin rights over ${w.tree.name(w.library(resource.id)!.unitId)}, which holds library ${resource.id}`);
   // Changing someone's library access is changing their account: not for users above the actor.
   if (typeof q.context.user === 'string' && w.user(q.context.user)) {
     const t = mayTouchUser(actor, q.context.user);
@@ -37,36 +37,36 @@ function manageLibrary(q: Query): Decision {
 
 function view(q: Query): Decision {
   const { world: w, actor, resource } = q;
-  if (resource.type !== 'library' || !w.library(resource.id)) return deny(`library '${resource.id}' does not exist`);
+  if (resource.type !== 'library' || !w.library(resource.id)) return deny(because`library '${resource.id}' does not exist`);
   const a = libraryAdmin(actor, resource.id);
   if (a) return a;
   const role = w.libraryRole(actor.id, resource.id);
-  return role ? allow(`${actor.name} is a ${role} of library ${resource.id}`) : deny(`${actor.name} has no role in library ${resource.id}`);
+  return role ? allow(because`${actor.name} is a ${role} of library ${resource.id}`) : deny(because`${actor.name} has no role in library ${resource.id}`);
 }
 
 function create(q: Query): Decision {
   const { world: w, actor, resource } = q;
   const unit = resource.type === 'unit' ? resource.id : resource.type === 'institution' ? w.rootId : undefined;
-  if (unit === undefined || !w.tree.units.has(unit)) return deny(`${resource.type} '${resource.id}' is not a unit`);
+  if (unit === undefined || !w.tree.units.has(unit)) return deny(because`${resource.type} '${resource.id}' is not a unit`);
   const a = actor.adminUnitOver(unit);
-  return a !== undefined ? allow(`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unit)}`) : deny(`${actor.name} has no admin rights over ${w.tree.name(unit)} to create libraries there`);
+  return a !== undefined ? allow(because`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unit)}`) : deny(because`${actor.name} has no admin rights over ${w.tree.name(unit)} to create libraries there`);
 }
 
 /** Feature grants: any admin with rights, for users not above them. */
 function grantFeature(q: Query): Decision {
   const { actor, context } = q;
-  if (context.feature !== undefined && !(FEATURES as readonly unknown[]).includes(context.feature)) return deny(`'${String(context.feature)}' is not a feature (${FEATURES.join(', ')})`);
+  if (context.feature !== undefined && !(FEATURES as readonly unknown[]).includes(context.feature)) return deny(because`'${String(context.feature)}' is not a feature (${FEATURES.join(', ')})`);
   const user = typeof context.user === 'string' ? context.user : q.resource.type === 'user' ? q.resource.id : undefined;
-  if (!user) return actor.isAnyAdmin ? allow(`${actor.name} is an admin`) : deny(`${actor.name} has no admin rights`);
+  if (!user) return actor.isAnyAdmin ? allow(because`${actor.name} is an admin`) : deny(because`${actor.name} has no admin rights`);
   return mayTouchUser(actor, user);
 }
 
 function useFeature(q: Query): Decision {
   const { world: w, actor, context } = q;
   const f = context.feature;
-  if (typeof f !== 'string' || !(FEATURES as readonly string[]).includes(f)) return deny(`which feature? context.feature must be one of ${FEATURES.join(', ')}`);
-  if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
-  return w.hasFeature(actor.id, f) ? allow(`${actor.name} has been granted ${f}`) : deny(`${actor.name} has not been granted ${f}`);
+  if (typeof f !== 'string' || !(FEATURES as readonly string[]).includes(f)) return deny(because`which feature? context.feature must be one of ${FEATURES.join(', ')}`);
+  if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
+  return w.hasFeature(actor.id, f) ? allow(because`${actor.name} has been granted ${f}`) : deny(because`${actor.name} has not been granted ${f}`);
 }
 
 export const libraryRules: RuleTable = {

@@ -4,7 +4,7 @@
  * where the target is academic staff; a license manager alone views and exports. Only academic
  * staff hold seats, one per pack; under site licensing every academic-staff user is a presenter.
  */
-import { allow, deny, type Decision } from '../domain/outcome.js';
+import { allow, because, type Decision, deny } from '../domain/outcome.js';
 import type { World } from '../world/world.js';
 import type { Actor } from './actor.js';
 import type { Query, RuleTable } from './types.js';
@@ -27,7 +27,7 @@ export function isPresenter(w: World, userId: string): boolean {
 }
 
 function manages(actor: Actor): Decision | undefined {
-  if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
+  if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
   return undefined;
 }
 
@@ -37,29 +37,29 @@ export function mayLicense(actor: Actor, targetId: string | undefined): Decision
   if (sys) return sys;
   const w = actor.world;
   if (!actor.holds('license_manager')) {
-    return deny(`assigning licenses takes a system admin, or a license manager who is also an admin; ${actor.name} is not a license manager`);
+    return deny(because`assigning licenses takes a system admin, or a license manager who is also an admin; ${actor.name} is not a license manager`);
   }
-  if (!actor.isAnyAdmin) return deny(`${actor.name} is a license manager without admin rights, and a license manager alone only views and exports`);
-  if (targetId === undefined) return allow(`${actor.name} is a license manager and an admin`);
+  if (!actor.isAnyAdmin) return deny(because`${actor.name} is a license manager without admin rights, and a license manager alone only views and exports`);
+  if (targetId === undefined) return allow(because`${actor.name} is a license manager and an admin`);
   const units = w.listedUnits(targetId, 'academic_staff');
   if (units.length === 0) {
     // The actor has the roles to license; the target lacks the role a license needs (SPEC §13: conflict).
-    return { allow: false, conflict: 'notAcademicStaff', reasons: [`${targetId} is not academic staff; only academic staff hold Personal Capture licenses`] };
+    return { allow: false, conflict: 'notAcademicStaff', reasons: [because`${targetId} is not academic staff; only academic staff hold Personal Capture licenses`] };
   }
   for (const u of units) {
     const a = actor.adminUnitOver(u);
-    if (a !== undefined) return allow(`${actor.name} is a license manager and admin of ${w.tree.name(a)}, where ${targetId} is academic staff (${w.tree.name(u)})`);
+    if (a !== undefined) return allow(because`${actor.name} is a license manager and admin of ${w.tree.name(a)}, where ${targetId} is academic staff (${w.tree.name(u)})`);
   }
-  return deny(`${targetId} is academic staff at ${units.map((u) => w.tree.name(u)).join(', ')}, outside ${actor.name}'s admin rights (${actor.adminUnits.map((u) => w.tree.name(u)).join(', ') || 'none'})`);
+  return deny(because`${targetId} is academic staff at ${units.map((u) => w.tree.name(u)).join(', ')}, outside ${actor.name}'s admin rights (${actor.adminUnits.map((u) => w.tree.name(u)).join(', ') || 'none'})`);
 }
 
 function view(q: Query): Decision {
   const { actor } = q;
   const sys = manages(actor);
   if (sys) return sys;
-  if (actor.holds('license_manager')) return allow(`${actor.name} is a license manager and views every license assignment`);
-  if (typeof q.context.user === 'string' && q.context.user === actor.id) return allow(`${actor.name} may see their own licenses`);
-  return deny(`${actor.name} is not a license manager`);
+  if (actor.holds('license_manager')) return allow(because`${actor.name} is a license manager and views every license assignment`);
+  if (typeof q.context.user === 'string' && q.context.user === actor.id) return allow(because`${actor.name} may see their own licenses`);
+  return deny(because`${actor.name} is not a license manager`);
 }
 
 function change(q: Query): Decision {
@@ -73,5 +73,5 @@ export const licenseRules: RuleTable = {
   'license.revoke': change,
   'license.import': change,
   'licensePack.create': ({ actor }) =>
-    actor.isSystemAdmin ? allow(`${actor.name} is a system admin`) : deny(`license packs are created by system admins; ${actor.name} is not one`),
+    actor.isSystemAdmin ? allow(because`${actor.name} is a system admin`) : deny(because`license packs are created by system admins; ${actor.name} is not one`),
 };

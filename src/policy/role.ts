@@ -6,7 +6,7 @@
  * administration is off). Nobody touches a user who holds a role above theirs.
  */
 import { ROLE_LABEL, type StaffRole } from '../domain/catalog.js';
-import { allow, deny, type Decision } from '../domain/outcome.js';
+import { allow, because, type Decision, deny } from '../domain/outcome.js';
 import type { World } from '../world/world.js';
 import { type Actor, describeGrant, describeScope, scopeOf, type Scope } from './actor.js';
 
@@ -14,28 +14,28 @@ import { type Actor, describeGrant, describeScope, scopeOf, type Scope } from '.
 export function mayGrant(actor: Actor, role: StaffRole, scope: Scope): Decision {
   const w = actor.world;
   const what = describeGrant(w, role, scope);
-  if (actor.isSystem) return allow(`Lectern may load ${what}`);
-  if (!actor.active) return deny(`${actor.name} is not an active user of ${w.institutionId}`);
-  if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
-  if (role === 'system_admin') return deny(`only a system admin grants or revokes system admin; ${actor.name} is not one`);
+  if (actor.isSystem) return allow(because`Lectern may load ${what}`);
+  if (!actor.active) return deny(because`${actor.name} is not an active user of ${w.institutionId}`);
+  if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
+  if (role === 'system_admin') return deny(because`only a system admin grants or revokes system admin; ${actor.name} is not one`);
   if (role === 'license_manager' || (role === 'admin' && scope.type === 'none' && !scope.listedOnly)) {
     const why =
       role === 'license_manager'
         ? 'license manager is granted only by an admin of the institution root'
         : 'an admin with no listed unit is institution-level while delegated administration is off, so only an admin of the root grants it';
-    return actor.isInstitutionAdmin ? allow(`${actor.name} is admin of the institution root`) : deny(`${why}; ${actor.name} is not`);
+    return actor.isInstitutionAdmin ? allow(because`${actor.name} is admin of the institution root`) : deny(because`${why}; ${actor.name} is not`);
   }
   if (scope.type === 'unit') {
     const over = actor.adminUnitOver(scope.id);
-    if (over !== undefined) return allow(`${actor.name} is admin of ${describeScope(w, { type: 'unit', id: over })}, which contains ${describeScope(w, scope)}`);
+    if (over !== undefined) return allow(because`${actor.name} is admin of ${describeScope(w, { type: 'unit', id: over })}, which contains ${describeScope(w, scope)}`);
     return deny(
       actor.isAnyAdmin
-        ? `${actor.name} has admin rights only at ${actor.adminUnits.map((u) => w.tree.name(u)).join(', ')}, which do not contain ${describeScope(w, scope)}`
-        : `${actor.name} has no admin rights in ${w.institutionId}`,
+        ? because`${actor.name} has admin rights only at ${actor.adminUnits.map((u) => w.tree.name(u)).join(', ')}, which do not contain ${describeScope(w, scope)}`
+        : because`${actor.name} has no admin rights in ${w.institutionId}`,
     );
   }
   // A role with no listed unit that grants nothing by itself (a scheduler with no units).
-  return actor.isAnyAdmin ? allow(`${actor.name} is an admin and ${what} reaches nothing`) : deny(`${actor.name} has no admin rights in ${w.institutionId}`);
+  return actor.isAnyAdmin ? allow(because`${actor.name} is an admin and ${what} reaches nothing`) : deny(because`${actor.name} has no admin rights in ${w.institutionId}`);
 }
 
 /**
@@ -59,17 +59,17 @@ function above(actor: Actor, role: StaffRole, scope: Scope): boolean {
 export function mayTouchUser(actor: Actor, targetId: string): Decision {
   const w = actor.world;
   if (actor.isSystem) return allow('Lectern may load users');
-  if (!actor.active) return deny(`${actor.name} is not an active user of ${w.institutionId}`);
-  if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
-  if (!actor.isAnyAdmin) return deny(`${actor.name} has no admin rights in ${w.institutionId}`);
-  if (actor.principal.kind === 'user' && actor.principal.userId === targetId) return allow(`${actor.name} is acting on their own account`);
+  if (!actor.active) return deny(because`${actor.name} is not an active user of ${w.institutionId}`);
+  if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
+  if (!actor.isAnyAdmin) return deny(because`${actor.name} has no admin rights in ${w.institutionId}`);
+  if (actor.principal.kind === 'user' && actor.principal.userId === targetId) return allow(because`${actor.name} is acting on their own account`);
   for (const g of w.grantsOf(targetId)) {
     const s = scopeOf(g);
     if (above(actor, g.role, s)) {
-      return deny(`${targetId} holds ${describeGrant(w, g.role, s)}, a role above ${actor.name}'s`, `${actor.name} has admin rights only at ${actor.adminUnits.map((u) => w.tree.name(u)).join(', ')}`);
+      return deny(because`${targetId} holds ${describeGrant(w, g.role, s)}, a role above ${actor.name}'s`, because`${actor.name} has admin rights only at ${actor.adminUnits.map((u) => w.tree.name(u)).join(', ')}`);
     }
   }
-  return allow(`${actor.name} is an admin, and users are outside the hierarchy`, `${targetId} holds no role above ${actor.name}'s`);
+  return allow(because`${actor.name} is an admin, and users are outside the hierarchy`, because`${targetId} holds no role above ${actor.name}'s`);
 }
 
 /** The decision for role.grant / role.revoke: the scope rule and the target rule together. */

@@ -4,7 +4,8 @@
  * section role may do in a section; monitoring, capture logs, rooms and devices.
  */
 import type { SectionRole, ToggleKey } from '../domain/catalog.js';
-import { allow, deny, type Decision } from '../domain/outcome.js';
+import { allow, because, type Decision, deny } from '../domain/outcome.js';
+import { isExplaining } from '../domain/outcome.js';
 import type { World } from '../world/world.js';
 import type { Actor } from './actor.js';
 import { describeEffective, effective } from './settings.js';
@@ -28,27 +29,34 @@ export function adminOverSection(actor: Actor, sectionId: string): Decision | un
   const unit = actor.world.sectionUnit(sectionId);
   if (unit === undefined) return undefined;
   const a = actor.adminUnitOver(unit);
-  return a === undefined ? undefined : allow(`${actor.name} is admin of ${actor.world.tree.name(a)}, which contains section ${sectionId}`);
+  return a === undefined ? undefined : allow(because`${actor.name} is admin of ${actor.world.tree.name(a)}, which contains section ${sectionId}`);
 }
 
 /** Admin or listed scheduler over a unit (terms, courses, sections, schedules). */
 export function manageInUnit(actor: Actor, unitId: string, what: string, schedulers = true): Decision {
   const w = actor.world;
   const a = actor.adminUnitOver(unitId);
-  if (a !== undefined) return allow(`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unitId)}`);
+  if (a !== undefined) return allow(because`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unitId)}`);
   if (schedulers) {
     const s = actor.listed('scheduler').find((u) => w.tree.within(unitId, u));
-    if (s !== undefined) return allow(`${actor.name} is a scheduler listed at ${w.tree.name(s)}, which contains ${w.tree.name(unitId)}`);
+    if (s !== undefined) return allow(because`${actor.name} is a scheduler listed at ${w.tree.name(s)}, which contains ${w.tree.name(unitId)}`);
     if (actor.holds('scheduler') && actor.listed('scheduler').length === 0) {
-      return deny(`${actor.name} is a scheduler with no listed unit, and such a scheduler sees nothing`);
+      return deny(because`${actor.name} is a scheduler with no listed unit, and such a scheduler sees nothing`);
     }
   }
-  return deny(`${actor.name} is neither admin${schedulers ? ' nor a listed scheduler' : ''} over ${w.tree.name(unitId)} to ${what}`);
+  return deny(because`${actor.name} is neither admin${schedulers ? ' nor a listed scheduler' : ''} over ${w.tree.name(unitId)} to ${what}`);
 }
 
 export function toggle(w: World, sectionId: string, key: ToggleKey): { on: boolean; value: string; why: string } {
   const e = effective(w, { scopeType: 'section', scopeId: sectionId }, key);
-  return { on: e.value === 'on', value: e.value, why: `in section ${sectionId}, ${describeEffective(w, key, e)}` };
+  return {
+    on: e.value === 'on',
+    value: e.value,
+    // Worded only when someone will read it.
+    get why() {
+      return isExplaining() ? `in section ${sectionId}, ${describeEffective(w, key, e)}` : '';
+    },
+  };
 }
 
 function unitOf(q: Query): string | undefined {
@@ -69,7 +77,7 @@ function unitOf(q: Query): string | undefined {
   }
 }
 
-const missing = (q: Query): Decision => deny(`${q.resource.type} '${q.resource.id}' does not exist`);
+const missing = (q: Query): Decision => deny(because`${q.resource.type} '${q.resource.id}' does not exist`);
 
 /** Terms, courses and sections: admins and listed schedulers within the object's unit. */
 function crud(what: string): (q: Query) => Decision {
@@ -87,7 +95,7 @@ function scheduleRule(q: Query): Decision {
     // A schedule that targets no section is seen later only by admins with rights (SPEC §6).
     if (s.sectionId === null) {
       const d = manageInUnit(actor, s.unitId, 'manage a schedule', false);
-      return d.allow ? d : deny(`schedule ${s.id} targets no section, so only admins with rights over ${w.tree.name(s.unitId)} see it`, ...d.reasons);
+      return d.allow ? d : deny(because`schedule ${s.id} targets no section, so only admins with rights over ${w.tree.name(s.unitId)} see it`, ...d.reasons);
     }
     const unit = w.sectionUnit(s.sectionId);
     return unit === undefined ? missing(q) : manageInUnit(actor, unit, 'manage its schedules');
@@ -105,16 +113,16 @@ function capability(roles: readonly SectionRole[], opts: { toggle?: ToggleKey; n
     const admin = adminOverSection(actor, sectionId);
     if (admin) return admin;
     const role = sectionRole(actor, sectionId);
-    if (!role) return deny(`${actor.name} is not enrolled in section ${sectionId} and has no admin rights over it`);
+    if (!role) return deny(because`${actor.name} is not enrolled in section ${sectionId} and has no admin rights over it`);
     if (!roles.includes(role)) {
-      return deny(`${actor.name} is ${roleWords(role)} in section ${sectionId}, and ${opts.never ?? `${action} is not for ${roleWords(role)}s`}`);
+      return deny(because`${actor.name} is ${roleWords(role)} in section ${sectionId}, and ${opts.never ?? `${action} is not for ${roleWords(role)}s`}`);
     }
     if (opts.toggle) {
       const t = toggle(w, sectionId, opts.toggle);
-      if (!t.on) return deny(t.why, `${actor.name} is ${roleWords(role)} in section ${sectionId}`);
-      return allow(`${actor.name} is ${roleWords(role)} in section ${sectionId}`, t.why);
+      if (!t.on) return deny(t.why, because`${actor.name} is ${roleWords(role)} in section ${sectionId}`);
+      return allow(because`${actor.name} is ${roleWords(role)} in section ${sectionId}`, t.why);
     }
-    return allow(`${actor.name} is ${roleWords(role)} in section ${sectionId}`);
+    return allow(because`${actor.name} is ${roleWords(role)} in section ${sectionId}`);
   };
 }
 
@@ -131,7 +139,7 @@ function enrollRule(q: Query): Decision {
   // Schedulers enroll instructors (SPEC §3: "section instructor enrollment").
   const sched = actor.listed('scheduler').find((u) => w.tree.within(unit, u));
   const role = q.action === 'section.unenroll' && typeof context.user === 'string' ? w.sectionRole(context.user, resource.id) : context.role;
-  if (sched !== undefined && role === 'instructor') return allow(`${actor.name} is a scheduler listed at ${w.tree.name(sched)} and enrolls instructors`);
+  if (sched !== undefined && role === 'instructor') return allow(because`${actor.name} is a scheduler listed at ${w.tree.name(sched)} and enrolls instructors`);
   return capability(['instructor'], { toggle: 'instructorEnrollment', never: TA_NEVER })(q);
 }
 
@@ -143,13 +151,13 @@ function classDelete(q: Query): Decision {
   if (admin) return admin;
   const role = sectionRole(actor, c.sectionId);
   if (role !== 'instructor') {
-    return deny(role ? `${actor.name} is ${roleWords(role)} in section ${c.sectionId}; only instructors delete classes` : `${actor.name} is not an instructor in section ${c.sectionId}`);
+    return deny(role ? because`${actor.name} is ${roleWords(role)} in section ${c.sectionId}; only instructors delete classes` : because`${actor.name} is not an instructor in section ${c.sectionId}`);
   }
-  if (c.kind === 'manual') return allow(`${actor.name} is an instructor in section ${c.sectionId}`, `instructors may always delete manual classes`);
+  if (c.kind === 'manual') return allow(because`${actor.name} is an instructor in section ${c.sectionId}`, because`instructors may always delete manual classes`);
   const t = toggle(w, c.sectionId, 'instructorUnpublishSystemCaptures');
   return t.on
-    ? allow(`${actor.name} is an instructor in section ${c.sectionId}`, `${c.id} is a system class`, t.why)
-    : deny(`${c.id} is a system class; deleting it needs instructorUnpublishSystemCaptures`, t.why);
+    ? allow(because`${actor.name} is an instructor in section ${c.sectionId}`, because`${c.id} is a system class`, t.why)
+    : deny(because`${c.id} is a system class; deleting it needs instructorUnpublishSystemCaptures`, t.why);
 }
 
 /** Monitoring and capture logs: admins, schedulers (monitor only) and AV technicians over the unit. */
@@ -159,21 +167,21 @@ function oversight(roles: readonly ('scheduler' | 'av_technician')[]): (q: Query
     const unit = unitOf(q);
     if (unit === undefined) return missing(q);
     const a = actor.adminUnitOver(unit);
-    if (a !== undefined) return allow(`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unit)}`);
+    if (a !== undefined) return allow(because`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unit)}`);
     for (const r of roles) {
       const u = actor.listed(r).find((x) => w.tree.within(unit, x));
-      if (u !== undefined) return allow(`${actor.name} is ${r === 'scheduler' ? 'a scheduler' : 'an AV technician'} at ${w.tree.name(u)}, which contains ${w.tree.name(unit)}`);
+      if (u !== undefined) return allow(because`${actor.name} is ${r === 'scheduler' ? 'a scheduler' : 'an AV technician'} at ${w.tree.name(u)}, which contains ${w.tree.name(unit)}`);
     }
-    return deny(`${actor.name} is not an admin${roles.map((r) => (r === 'scheduler' ? ', scheduler' : ' or AV technician')).join('')} over ${w.tree.name(unit)}`);
+    return deny(because`${actor.name} is not an admin${roles.map((r) => (r === 'scheduler' ? ', scheduler' : ' or AV technician')).join('')} over ${w.tree.name(unit)}`);
   };
 }
 
 /** Rooms and devices sit outside the hierarchy: any admin, and any AV technician, manages them. */
 function facility(q: Query): Decision {
   const { actor, world: w } = q;
-  if (actor.isAnyAdmin) return allow(`${actor.name} is an admin, and rooms and devices are outside the hierarchy`);
-  if (actor.listed('av_technician').length > 0) return allow(`${actor.name} is an AV technician`);
-  return deny(`${actor.name} is neither an admin nor an AV technician in ${w.institutionId}`);
+  if (actor.isAnyAdmin) return allow(because`${actor.name} is an admin, and rooms and devices are outside the hierarchy`);
+  if (actor.listed('av_technician').length > 0) return allow(because`${actor.name} is an AV technician`);
+  return deny(because`${actor.name} is neither an admin nor an AV technician in ${w.institutionId}`);
 }
 
 /** Unit-level toggles: an admin over the unit (a child organisation's admin sets its defaults). */
@@ -182,7 +190,7 @@ function unitSettings(q: Query): Decision {
   if (unit === undefined) return missing(q);
   const { actor, world: w } = q;
   const a = actor.adminUnitOver(unit);
-  return a !== undefined ? allow(`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unit)}`) : deny(`${actor.name} has no admin rights over ${w.tree.name(unit)} to change its settings`);
+  return a !== undefined ? allow(because`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unit)}`) : deny(because`${actor.name} has no admin rights over ${w.tree.name(unit)} to change its settings`);
 }
 
 export const teachingRules: RuleTable = {

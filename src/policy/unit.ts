@@ -3,25 +3,25 @@
  * manages (renames, moves, deletes) a unit only from above it — a child organisation's admin does
  * not delete their own organisation.
  */
-import { allow, deny, type Decision } from '../domain/outcome.js';
+import { allow, because, type Decision, deny } from '../domain/outcome.js';
 import type { Actor } from './actor.js';
 import type { RuleTable } from './types.js';
 
 function over(actor: Actor, unitId: string, doing: string): Decision {
   const w = actor.world;
   const a = actor.adminUnitOver(unitId);
-  if (a !== undefined) return allow(`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unitId)}`);
-  return deny(`${actor.name} has no admin rights over ${w.tree.name(unitId)} to ${doing}`);
+  if (a !== undefined) return allow(because`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unitId)}`);
+  return deny(because`${actor.name} has no admin rights over ${w.tree.name(unitId)} to ${doing}`);
 }
 
 function above(actor: Actor, unitId: string, doing: string): Decision {
   const w = actor.world;
   if (unitId === w.rootId) {
-    return actor.isSystemAdmin ? allow(`${actor.name} is a system admin`) : deny(`only a system admin ${doing} the institution's root unit`);
+    return actor.isSystemAdmin ? allow(because`${actor.name} is a system admin`) : deny(because`only a system admin ${doing} the institution's root unit`);
   }
   const a = actor.adminUnitAbove(unitId);
-  if (a !== undefined) return allow(`${actor.name} is admin of ${w.tree.name(a)}, above ${w.tree.name(unitId)}`);
-  return deny(`a unit is managed from above it; ${actor.name} is not admin of a unit containing ${w.tree.name(unitId)}`);
+  if (a !== undefined) return allow(because`${actor.name} is admin of ${w.tree.name(a)}, above ${w.tree.name(unitId)}`);
+  return deny(because`a unit is managed from above it; ${actor.name} is not admin of a unit containing ${w.tree.name(unitId)}`);
 }
 
 export const unitRules: RuleTable = {

@@ -2,33 +2,33 @@
  * User rules (SPEC §2–3): users sit outside the hierarchy, so any admin with rights manages them,
  * except a user who holds a role above the admin's. Only active staff sign in to the console.
  */
-import { allow, deny } from '../domain/outcome.js';
+import { allow, because, deny } from '../domain/outcome.js';
 import { mayTouchUser, isStaff } from './role.js';
 import type { RuleTable } from './types.js';
 
 export const userRules: RuleTable = {
   'user.view': ({ actor, resource }) => {
-    if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
-    if (actor.id === resource.id) return allow(`${actor.name} may see their own account`);
-    if (actor.isAnyAdmin) return allow(`${actor.name} is an admin, and users are outside the hierarchy`);
-    if (actor.holds('license_manager')) return allow(`${actor.name} is a license manager and sees who holds licenses`);
-    if (actor.listed('scheduler').length > 0) return allow(`${actor.name} is a scheduler and enrolls instructors`);
-    return deny(`${actor.name} is neither an admin, a license manager nor a scheduler with units`);
+    if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
+    if (actor.id === resource.id) return allow(because`${actor.name} may see their own account`);
+    if (actor.isAnyAdmin) return allow(because`${actor.name} is an admin, and users are outside the hierarchy`);
+    if (actor.holds('license_manager')) return allow(because`${actor.name} is a license manager and sees who holds licenses`);
+    if (actor.listed('scheduler').length > 0) return allow(because`${actor.name} is a scheduler and enrolls instructors`);
+    return deny(because`${actor.name} is neither an admin, a license manager nor a scheduler with units`);
   },
   'user.create': ({ actor, world }) => {
-    if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
-    if (actor.isAnyAdmin) return allow(`${actor.name} is an admin, and any admin adds users`);
-    return deny(`${actor.name} has no admin rights in ${world.institutionId}`);
+    if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
+    if (actor.isAnyAdmin) return allow(because`${actor.name} is an admin, and any admin adds users`);
+    return deny(because`${actor.name} has no admin rights in ${world.institutionId}`);
   },
   'user.update': ({ actor, resource }) => mayTouchUser(actor, resource.id),
   'user.deactivate': ({ actor, resource }) => mayTouchUser(actor, resource.id),
   'user.delete': ({ actor, resource }) => mayTouchUser(actor, resource.id),
   'console.signIn': ({ actor, world }) => {
-    if (actor.isSystemAdmin) return allow(`${actor.name} is a system admin`);
+    if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
     if (actor.principal.kind !== 'user') return deny('only people sign in');
     if (!isStaff(world, actor.principal.userId)) {
-      return deny(`${actor.name} is a student (holds no staff role), and students cannot sign in to the console`);
+      return deny(because`${actor.name} is a student (holds no staff role), and students cannot sign in to the console`);
     }
-    return allow(`${actor.name} is active staff`);
+    return allow(because`${actor.name} is active staff`);
   },
 };

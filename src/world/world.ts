@@ -56,6 +56,13 @@ export class World {
   private readonly enrollByUser = new Map<string, Map<string, SectionRole>>();
   private readonly classesBySection = new Map<string, Set<string>>();
   private readonly pubsByMedia = new Map<string, PublicationRow[]>();
+  private readonly sectionsByMedia = new Map<string, readonly string[]>();
+  /**
+   * A user's admin units, derived from role grants and the institution's settings: cached by
+   * policy for the hot path and dropped whenever a grant, a unit or the institution changes.
+   */
+  readonly adminUnitsCache = new Map<string, string[]>();
+  private readonly sectionUnitCache = new Map<string, string>();
   private readonly mediaByClass = new Map<string, Set<string>>();
   private readonly mediaByOwner = new Map<string, Set<string>>();
   private readonly sharesByUser = new Map<string, Set<string>>();
@@ -93,6 +100,8 @@ export class World {
     const next = change.op === 'put' ? { ...change.row } : undefined;
     if (next) map.set(key, next);
     else map.delete(key);
+    if (change.table === 'roleGrant' || change.table === 'institution' || change.table === 'unit') this.adminUnitsCache.clear();
+    if (change.table === 'section' || change.table === 'course') this.sectionUnitCache.clear();
     this.reindex(change.table, old, next);
   }
 
@@ -166,6 +175,13 @@ export class World {
         if (next) list.push(next as PublicationRow);
         if (list.length > 0) this.pubsByMedia.set(p.mediaId, list);
         else this.pubsByMedia.delete(p.mediaId);
+        const sections: string[] = [];
+        for (const x of list) {
+          const sid = this.tables.class.get(x.classId)?.sectionId;
+          if (sid !== undefined && !sections.includes(sid)) sections.push(sid);
+        }
+        if (sections.length > 0) this.sectionsByMedia.set(p.mediaId, sections);
+        else this.sectionsByMedia.delete(p.mediaId);
         if (next) multiAdd(this.mediaByClass, p.classId, p.mediaId);
         else multiDel(this.mediaByClass, p.classId, p.mediaId);
         return;
@@ -333,8 +349,12 @@ export class World {
 
   /** The unit a section belongs to (its course's unit). */
   sectionUnit(sectionId: string): string | undefined {
+    const cached = this.sectionUnitCache.get(sectionId);
+    if (cached !== undefined) return cached;
     const s = this.tables.section.get(sectionId);
-    return s ? this.tables.course.get(s.courseId)?.unitId : undefined;
+    const unit = s ? this.tables.course.get(s.courseId)?.unitId : undefined;
+    if (unit !== undefined) this.sectionUnitCache.set(sectionId, unit);
+    return unit;
   }
 
   sectionRole(userId: string, sectionId: string): SectionRole | undefined {
@@ -355,6 +375,11 @@ export class World {
 
   publicationsOf(mediaId: string): readonly PublicationRow[] {
     return this.pubsByMedia.get(mediaId) ?? [];
+  }
+
+  /** The sections a media item is published in (through its classes). */
+  sectionsOfMedia(mediaId: string): readonly string[] {
+    return this.sectionsByMedia.get(mediaId) ?? EMPTY_LIST;
   }
 
   mediaInClass(classId: string): ReadonlySet<string> {
@@ -457,5 +482,6 @@ export class World {
 
 const EMPTY_MAP: ReadonlyMap<string, SectionRole> = new Map<string, SectionRole>();
 const EMPTY_SET: ReadonlySet<string> = new Set();
+const EMPTY_LIST: readonly string[] = [];
 const EMPTY_MEMBERS: ReadonlyMap<string, CollectionMemberRow> = new Map();
 const EMPTY_LIBS: ReadonlyMap<string, LibraryRole> = new Map();

@@ -23,20 +23,26 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addForeignKeyConstraint('license_assignment_pack', ['institution_id', 'pack_id'], 'license_pack', ['institution_id', 'id'])
     .addForeignKeyConstraint('license_assignment_user', ['institution_id', 'user_id'], 'app_user', ['institution_id', 'id'])
     .execute();
+  // Once per statement (a batch of seats), each pack touched is counted once.
   await sql`
     create function license_seat_guard() returns trigger language plpgsql as $$
+    declare full_pack text;
     begin
-      if (select count(*) from license_assignment a
-            where a.institution_id = new.institution_id and a.pack_id = new.pack_id)
-         > (select p.seats from license_pack p
-            where p.institution_id = new.institution_id and p.id = new.pack_id) then
-        raise exception 'license pack % has no free seat', new.pack_id using errcode = '23514';
+      select p.id into full_pack
+        from license_pack p
+        join (select distinct institution_id, pack_id from inserted) t
+          on t.institution_id = p.institution_id and t.pack_id = p.id
+       where (select count(*) from license_assignment a
+               where a.institution_id = p.institution_id and a.pack_id = p.id) > p.seats
+       limit 1;
+      if full_pack is not null then
+        raise exception 'license pack % has no free seat', full_pack using errcode = '23514';
       end if;
       return null;
     end $$`.execute(db);
   await sql`
-    create constraint trigger license_seat_guard after insert on license_assignment
-    deferrable initially immediate for each row execute function license_seat_guard()`.execute(db);
+    create trigger license_seat_guard after insert on license_assignment
+    referencing new table as inserted for each statement execute function license_seat_guard()`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

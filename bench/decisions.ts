@@ -1,0 +1,212 @@
+/**
+ * In-process decisions on the performance workload: the world's cold build, its memory, and
+ * throughput and latency of a million checks, beside a plain-Map floor that answers the same
+ * questions with the minimal lookups and no policy (so Lectern's overhead is a ratio).
+ *   npm run bench -- --only decisions [--scale 0.05]
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { decide, type Principal } from '../src/policy/index.js';
+import { World } from '../src/world/world.js';
+import type { BenchOptions } from './run.js';
+import { generateChecks, generateWorkload, type CheckSpec, type Workload } from './workload.js';
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+function mb(bytes: number): number {
+  return Math.round((bytes / 1024 / 1024) * 10) / 10;
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** The floor: plain Maps built from the same rows, the fewest lookups each decision needs. */
+function buildFloor(w: Workload) {
+  const classSection = new Map<string, string>();
+  const sectionUnit = new Map<string, string>();
+  const courseUnit = new Map<string, string>();
+  const sectionTerm = new Map<string, string>();
+  const termDates = new Map<string, [string, string]>();
+  const mediaOwner = new Map<string, string>();
+  const mediaSection = new Map<string, string>();
+  const enrolled = new Map<string, string>();
+  const adminUnits = new Map<string, string[]>();
+  const parent = new Map<string, string | null>();
+  const unitSettings = new Map<string, Map<string, { value: string; locked: boolean }>>();
+  for (const c of w.rows) {
+    const r = c.row as unknown as Record<string, string>;
+    switch (c.table) {
+      case 'unit':
+        parent.set(r.id!, r.parentId ?? null);
+        break;
+      case 'course':
+        courseUnit.set(r.id!, r.unitId!);
+        break;
+      case 'section':
+        sectionUnit.set(r.id!, courseUnit.get(r.courseId!)!);
+        sectionTerm.set(r.id!, r.termId!);
+        break;
+      case 'term':
+        termDates.set(r.id!, [r.startDate!, r.endDate!]);
+        break;
+      case 'class':
+        classSection.set(r.id!, r.sectionId!);
+        break;
+      case 'enrollment':
+        enrolled.set(r.userId + '\u0000' + r.sectionId, r.role!);
+        break;
+      case 'media':
+        mediaOwner.set(r.id!, r.ownerId!);
+        break;
+      case 'publication':
+        mediaSection.set(r.mediaId!, classSection.get(r.classId!)!);
+        break;
+      case 'roleGrant':
+        if (r.role === 'admin' && r.scopeType === 'unit') adminUnits.set(r.userId!, [...(adminUnits.get(r.userId!) ?? []), r.scopeId!]);
+        break;
+      case 'setting': {
+        let m = unitSettings.get(r.scopeId!);
+        if (!m) unitSettings.set(r.scopeId!, (m = new Map()));
+        m.set(r.key!, { value: r.value!, locked: !(c.row as { allowsOverride: boolean }).allowsOverride });
+        break;
+      }
+    }
+  }
+  // Ancestors of each unit, and each section's effective downloads value, precomputed.
+  const ancestors = new Map<string, Set<string>>();
+  for (const u of parent.keys()) {
+    const set = new Set<string>();
+    for (let x: string | null | undefined = u; x; x = parent.get(x)) set.add(x);
+    ancestors.set(u, set);
+  }
+  const effective = (unit: string, key: string, dflt: string): string => {
+    const path = [...ancestors.get(unit)!].reverse();
+    let v = dflt;
+    for (const u of path) {
+      const s = unitSettings.get(u)?.get(key);
+      if (!s) continue;
+      if (s.locked) return s.value;
+      v = s.value;
+    }
+    return v;
+  };
+  const downloads = new Map<string, string>();
+  for (const [s, unit] of sectionUnit) downloads.set(s, effective(unit, 'downloads', 'on'));
+  const adminOver = (user: string, unit: string): boolean => {
+    const a = adminUnits.get(user);
+    if (!a) return false;
+    const anc = ancestors.get(unit)!;
+    for (const x of a) if (anc.has(x)) return true;
+    return false;
+  };
+  return (c: CheckSpec): boolean => {
+    const [type, id] = [c.resource.slice(0, c.resource.indexOf(':')), c.resource.slice(c.resource.indexOf(':') + 1)];
+    if (type === 'media') {
+      const section = mediaSection.get(id)!;
+      if (adminOver(c.user, sectionUnit.get(section)!)) return true;
+      if (mediaOwner.get(id) === c.user) return true;
+      const role = enrolled.get(c.user + '\u0000' + section);
+      if (c.action === 'media.view') return role !== undefined;
+      if (role === 'instructor' || role === 'teaching_assistant') return true;
+      if (role !== 'student') return false;
+      const d = downloads.get(section)!;
+      if (d === 'off' || (d === 'audioOnly' && c.context?.format !== 'audio')) return false;
+      const [start, end] = termDates.get(sectionTerm.get(section)!)!;
+      const day = String(c.context?.at).slice(0, 10);
+      return day >= start && day <= end;
+    }
+    if (type === 'section') {
+      if (adminOver(c.user, sectionUnit.get(id)!)) return true;
+      const role = enrolled.get(c.user + '\u0000' + id);
+      return role === 'instructor' || (role === 'teaching_assistant' && c.action !== 'section.settings');
+    }
+    return adminOver(c.user, type === 'unit' ? id : w.institutionId);
+  };
+}
+
+function time(fn: () => void): number {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+function measure(checks: CheckSpec[], ask: (c: CheckSpec) => boolean) {
+  // Warm up, then time each check on its own and the whole run.
+  for (let i = 0; i < Math.min(50_000, checks.length); i++) ask(checks[i]!);
+  const lat = new Float64Array(checks.length);
+  let allowed = 0;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < checks.length; i++) {
+    const a = process.hrtime.bigint();
+    if (ask(checks[i]!)) allowed++;
+    lat[i] = Number(process.hrtime.bigint() - a) / 1000;
+  }
+  const totalMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  lat.sort();
+  return {
+    checks: checks.length,
+    allowed,
+    perSecond: Math.round(checks.length / (totalMs / 1000)),
+    p50us: +percentile(lat, 0.5).toFixed(2),
+    p99us: +percentile(lat, 0.99).toFixed(2),
+    p999us: +percentile(lat, 0.999).toFixed(2),
+  };
+}
+
+export async function run(opts: BenchOptions): Promise<unknown> {
+  const scale = opts.scale;
+  const wl = generateWorkload(scale);
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  let world!: World;
+  const buildMs = time(() => {
+    world = World.build(wl.institutionId, 1, wl.rows);
+  });
+  gc();
+  const heapWorld = process.memoryUsage().heapUsed - heapBefore;
+  const enrollments = wl.counts.enrollment ?? 0;
+  const floorAsk = buildFloor(wl);
+  const checks = generateChecks(wl, Math.max(20_000, Math.round(1_000_000 * Math.min(1, scale * 4))));
+  const principals = new Map<string, Principal>();
+  const principal = (u: string): Principal => {
+    let p = principals.get(u);
+    if (!p) principals.set(u, (p = { kind: 'user', institutionId: wl.institutionId, userId: u, systemAdmin: world.holds(u, 'system_admin') }));
+    return p;
+  };
+  const lectern = measure(checks, (c) => decide(world, principal(c.user), c.action, c.resource, c.context).allow);
+  const floor = measure(checks, floorAsk);
+  let agree = 0;
+  for (const c of checks) if (decide(world, principal(c.user), c.action, c.resource, c.context).allow === floorAsk(c)) agree++;
+  const result = {
+    date: new Date().toISOString(),
+    machine: `${process.platform} ${process.arch}, node ${process.version}`,
+    scale,
+    counts: wl.counts,
+    world: { coldBuildMs: Math.round(buildMs), heapMB: mb(heapWorld), rssMB: mb(process.memoryUsage().rss), bytesPerEnrollmentEquivalent: enrollments ? Math.round(heapWorld / enrollments) : null },
+    lectern,
+    floor,
+    ratio: { p50: +(lectern.p50us / floor.p50us).toFixed(2), p99: +(lectern.p99us / floor.p99us).toFixed(2), throughput: +(floor.perSecond / lectern.perSecond).toFixed(2) },
+    agreementWithFloor: +(agree / checks.length).toFixed(4),
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/decisions.json', JSON.stringify(result, null, 2) + '\n');
+  const md = [
+    `# In-process decisions (scale ${scale}, ${result.date.slice(0, 10)}, ${result.machine})`,
+    '',
+    `World: ${Object.entries(wl.counts).map(([k, v]) => `${v.toLocaleString('en')} ${k}`).join(', ')}.`,
+    `Cold build ${result.world.coldBuildMs} ms; world heap ${result.world.heapMB} MB (${result.world.bytesPerEnrollmentEquivalent} bytes per enrollment); RSS ${result.world.rssMB} MB.`,
+    '',
+    '| engine | checks | checks/s | p50 µs | p99 µs | p99.9 µs |',
+    '|---|---|---|---|---|---|',
+    `| Lectern decide (reasons included) | ${lectern.checks} | ${lectern.perSecond.toLocaleString('en')} | ${lectern.p50us} | ${lectern.p99us} | ${lectern.p999us} |`,
+    `| plain-Map floor | ${floor.checks} | ${floor.perSecond.toLocaleString('en')} | ${floor.p50us} | ${floor.p99us} | ${floor.p999us} |`,
+    '',
+    `Lectern / floor: p50 ×${result.ratio.p50}, p99 ×${result.ratio.p99}, throughput ÷${result.ratio.throughput}. The floor agrees with Lectern on ${(result.agreementWithFloor * 100).toFixed(2)}% of decisions (it knows no collections, AV technicians, toggles other than downloads, or locks).`,
+    '',
+  ].join('\n');
+  writeFileSync('bench/results/decisions.md', md);
+  console.log(md);
+  return result;
+}
