@@ -27,15 +27,11 @@ export function isExplaining(): boolean {
   return explaining;
 }
 
-/** Runs `fn` with explanations on or off, restoring the previous setting afterwards. */
-export function explainingWhile<T>(on: boolean, fn: () => T): T {
+/** Turns explanations on or off and answers the previous setting (to restore it afterwards). */
+export function setExplaining(on: boolean): boolean {
   const before = explaining;
   explaining = on;
-  try {
-    return fn();
-  } finally {
-    explaining = before;
-  }
+  return before;
 }
 
 /** The tag for a reason: builds the sentence only while explaining. */
@@ -46,8 +42,12 @@ export function because(strings: TemplateStringsArray, ...values: unknown[]): st
   return s;
 }
 
-export const allow = (...reasons: string[]): Decision => ({ allow: true, reasons });
-export const deny = (...reasons: string[]): Decision => ({ allow: false, reasons });
+const ALLOWED: Decision = Object.freeze({ allow: true, reasons: Object.freeze([]) as unknown as string[] });
+const DENIED: Decision = Object.freeze({ allow: false, reasons: Object.freeze([]) as unknown as string[] });
+
+/** A decision; while not explaining, one shared answer with no reasons (nothing to allocate). */
+export const allow = (...reasons: string[]): Decision => (explaining ? { allow: true, reasons } : ALLOWED);
+export const deny = (...reasons: string[]): Decision => (explaining ? { allow: false, reasons } : DENIED);
 
 export interface Refusal {
   status: Exclude<OutcomeStatus, 'ok'>;

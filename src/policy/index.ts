@@ -4,12 +4,12 @@
  * type, each a table from action to rule; this file puts them together.
  */
 import { type Action, isAction, isStaffRole } from '../domain/catalog.js';
-import { because, type Decision, deny, explainingWhile, isExplaining, parseResource, type ResourceRef } from '../domain/outcome.js';
+import { because, type Decision, deny, isExplaining, setExplaining, parseResource, type ResourceRef } from '../domain/outcome.js';
 import type { World } from '../world/world.js';
 import { Actor, type Principal, type Scope, scopeOf } from './actor.js';
 import { institutionRules } from './institution.js';
 import { decideRoleChange, normaliseScope } from './role.js';
-import type { Query, RuleTable } from './types.js';
+import type { Query, Rule, RuleTable } from './types.js';
 import { unitRules } from './unit.js';
 import { mediaRules } from './media.js';
 import { teachingRules } from './teaching.js';
@@ -69,11 +69,13 @@ export function parseScope(raw: string): Scope | undefined {
   return undefined;
 }
 
-const RULES: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules };
+const RULE_TABLE: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules };
+
+const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);
 
 /** Actions whose rules exist today; the rest of SPEC §11 is answered "not implemented yet". */
 export function isImplemented(action: string): boolean {
-  return isAction(action) && RULES[action] !== undefined;
+  return isAction(action) && RULES.has(action);
 }
 
 /**
@@ -89,16 +91,20 @@ export function decide(
   opts: { explain?: boolean } = {},
 ): Decision {
   const explain = opts.explain !== false;
-  if (explain !== isExplaining()) return explainingWhile(explain, () => decideNow(world, principal, action, resource, context));
-  return decideNow(world, principal, action, resource, context);
+  if (explain === isExplaining()) return decideNow(world, principal, action, resource, context);
+  const before = setExplaining(explain);
+  try {
+    return decideNow(world, principal, action, resource, context);
+  } finally {
+    setExplaining(before);
+  }
 }
 
 function decideNow(world: World, principal: Principal, action: string, resource: string | ResourceRef, context: Readonly<Record<string, unknown>>): Decision {
   const ref = typeof resource === 'string' ? parseResource(resource) : resource;
   if (!ref) return deny(because`'${String(resource)}' is not a resource (write type:id)`);
-  if (!isAction(action)) return deny(because`'${action}' is not an action Lectern knows`);
-  const rule = RULES[action];
-  if (!rule) return deny(because`${action} is not implemented yet`);
+  const rule = RULES.get(action as Action);
+  if (!rule) return isAction(action) ? deny(because`${action} is not implemented yet`) : deny(because`'${action}' is not an action Lectern knows`);
   const actor = new Actor(world, principal);
   if (!actor.active) {
     const u = principal.kind === 'user' ? world.user(principal.userId) : undefined;

@@ -153,11 +153,14 @@ function view(f: Facts): Decision {
   const { actor, m, w } = f;
   // The commonest reasons first: the owner, a member of a section where it is published.
   if (f.owner) return allow(because`${actor.name} owns ${m.id}`);
-  for (const s of f.sections) {
-    if (s.role && s.role !== 'guest_presenter') return allow(because`${actor.name} is ${roleWords(s.role)} in section ${s.sectionId}, where ${m.id} is published`);
+  if (actor.principal.kind === 'user') {
+    for (const sid of w.sectionsOfMedia(m.id)) {
+      const role = w.sectionRole(actor.principal.userId, sid);
+      if (role && role !== 'guest_presenter') return allow(because`${actor.name} is ${roleWords(role)} in section ${sid}, where ${m.id} is published`);
+    }
   }
   if (f.admin) return f.admin;
-  const guest = first(f.sections, (s) => s.role === 'guest_presenter');
+  const guest = w.enrollmentsOf(actor.id).size > 0 ? first(f.sections, (s) => s.role === 'guest_presenter') : undefined;
   if (guest && (m.presenterId ?? m.ownerId) === actor.id) return allow(because`${actor.name} is a guest presenter in section ${guest.sectionId} and presented ${m.id}`);
   if (actor.principal.kind === 'user' && w.isSharedWith(m.id, actor.id)) return allow(because`${m.id} was shared with ${actor.name}`);
   const via = viaCollection(f) ?? viaLibrary(f, 'viewer', 'view it');
@@ -252,6 +255,15 @@ function del(f: Facts): Decision {
   return deny(because`only the owner of ${m.id} (or an admin) deletes it`);
 }
 
+const UTC_DAY = /^\d{4}-\d{2}-\d{2}(T[\d:.]+Z)?$/;
+
+/** The UTC calendar day of the check's time (`at`, default now), or why it is not a time. */
+function dayOf(v: unknown): string {
+  if (typeof v === 'string' && UTC_DAY.test(v) && !Number.isNaN(Date.parse(v))) return v.slice(0, 10);
+  const d = parseAt(v);
+  return typeof d === 'string' ? d : d.toISOString().slice(0, 10);
+}
+
 function parseAt(v: unknown): Date | string {
   if (v === undefined || v === null) return new Date();
   const d = v instanceof Date ? v : new Date(String(v));
@@ -268,9 +280,8 @@ function download(f: Facts, q: Query): Decision {
   if (t) return allow(because`${actor.name} is ${roleWords(t.role!)} in section ${t.sectionId}; the download toggles limit students only`);
   const av = avOver(f) ?? viaCollection(f, 'download');
   if (av) return av;
-  const at = parseAt(q.context.at);
-  if (typeof at === 'string') return deny(because`at: ${at}`);
-  const day = at.toISOString().slice(0, 10);
+  const day = dayOf(q.context.at);
+  if (day.length !== 10) return deny(because`at: ${day}`);
   let refusal: Decision | undefined;
   for (const s of f.sections) {
     if (!isLearner(s.role)) continue;

@@ -33,6 +33,15 @@ export function levelsOf(w: World, level: Level): Level[] {
 }
 
 export function effective(w: World, level: Level, key: ToggleKey): Effective {
+  let byLevel = w.effectiveCache.get(key) as Map<string, Effective> | undefined;
+  if (!byLevel) w.effectiveCache.set(key, (byLevel = new Map()));
+  const id = level.scopeType === 'section' ? level.scopeId : `unit:${level.scopeId}`;
+  let e = byLevel.get(id);
+  if (!e) byLevel.set(id, (e = compute(w, level, key)));
+  return e;
+}
+
+function compute(w: World, level: Level, key: ToggleKey): Effective {
   let lowest: SettingRow | undefined;
   for (const l of levelsOf(w, level)) {
     const s = w.settingsAt(l.scopeType, l.scopeId)?.get(key);

@@ -63,6 +63,8 @@ export class World {
    */
   readonly adminUnitsCache = new Map<string, string[]>();
   private readonly sectionUnitCache = new Map<string, string>();
+  /** Effective toggle values, by key then level: filled by policy, dropped when any level changes. */
+  readonly effectiveCache = new Map<string, Map<string, unknown>>();
   private readonly mediaByClass = new Map<string, Set<string>>();
   private readonly mediaByOwner = new Map<string, Set<string>>();
   private readonly sharesByUser = new Map<string, Set<string>>();
@@ -102,6 +104,7 @@ export class World {
     else map.delete(key);
     if (change.table === 'roleGrant' || change.table === 'institution' || change.table === 'unit') this.adminUnitsCache.clear();
     if (change.table === 'section' || change.table === 'course') this.sectionUnitCache.clear();
+    if (change.table === 'setting' || change.table === 'unit' || change.table === 'section' || change.table === 'course') this.effectiveCache.clear();
     this.reindex(change.table, old, next);
   }
 
@@ -312,7 +315,9 @@ export class World {
 
   /** Units where the user holds `role` with an explicit unit scope. */
   listedUnits(userId: string, role: StaffRole): string[] {
-    return this.grantsOf(userId)
+    const grants = this.grants.get(userId);
+    if (!grants) return [];
+    return grants
       .filter((g) => g.role === role && g.scopeType === 'unit')
       .map((g) => g.scopeId);
   }
