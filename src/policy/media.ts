@@ -73,7 +73,9 @@ class LazyFacts implements Facts {
     readonly actor: Actor,
     readonly m: MediaRow,
   ) {
-    this.owner = actor.principal.kind === 'user' && !actor.foreign && actor.principal.userId === m.ownerId;
+    // With the student library off, a student has no library of their own: owning media gives them
+    // nothing, and they reach media only through sections and collections (SPEC §7).
+    this.owner = actor.principal.kind === 'user' && !actor.foreign && actor.principal.userId === m.ownerId && !libraryless(w, actor);
     this.systemCapture = m.origin !== 'upload';
   }
   get admin(): Decision | undefined {
@@ -145,7 +147,7 @@ function underLock(rule: (f: LazyFacts, q: Query) => Decision, lockedFor: (f: La
 /** Student and guest presenters never edit media, their own published media included. */
 function presenterBar(f: Facts): Decision | undefined {
   const s = first(f.sections, (x) => x.role === 'student_presenter' || x.role === 'guest_presenter');
-  if (!s || f.sections.some((x) => isTeacher(x.role))) return undefined;
+  if (!s) return undefined;
   return deny(because`${f.actor.name} is ${roleWords(s.role!)} in section ${s.sectionId}, and ${s.role === 'student_presenter' ? 'student presenters never edit media, even their own published media' : 'guest presenters never edit, reprocess or change the state of media'}`);
 }
 
@@ -162,7 +164,9 @@ function view(f: Facts): Decision {
   if (f.admin) return f.admin;
   const guest = w.enrollmentsOf(actor.id).size > 0 ? first(f.sections, (s) => s.role === 'guest_presenter') : undefined;
   if (guest && (m.presenterId ?? m.ownerId) === actor.id) return allow(because`${actor.name} is a guest presenter in section ${guest.sectionId} and presented ${m.id}`);
-  if (actor.principal.kind === 'user' && w.isSharedWith(m.id, actor.id)) return allow(because`${m.id} was shared with ${actor.name}`);
+  if (actor.principal.kind === 'user' && w.isSharedWith(m.id, actor.id)) {
+    if (!libraryless(w, actor)) return allow(because`${m.id} was shared with ${actor.name}`);
+  }
   const via = viaCollection(f) ?? viaLibrary(f, 'viewer', 'view it');
   if (via) return via;
   const av = avOver(f);
@@ -309,6 +313,11 @@ function download(f: Facts, q: Query): Decision {
   return deny(because`${actor.name} neither owns ${m.id} nor is enrolled where it is published with a right to download`);
 }
 
+/** A student (no staff role) while the student library is off. */
+function libraryless(w: World, actor: Actor): boolean {
+  return !w.institution.studentLibrary && actor.principal.kind === 'user' && !actor.isSystemAdmin && !isStaff(w, actor.id);
+}
+
 /** When studentLibrary is off, students (users with no staff role) have no library: no upload, no copy. */
 function noStudentLibrary(f: Pick<Facts, 'w' | 'actor'>, doing: string): Decision | undefined {
   const { w, actor } = f;
@@ -395,11 +404,14 @@ function unpublish(f: Facts, q: Query): Decision {
   const role = sectionRole(actor, sectionId);
   const systemInSystemClass = f.systemCapture && w.class(classId)!.kind === 'system';
   if (systemInSystemClass && (f.owner || isTeacher(role))) {
+    // The limit comes first and binds everyone it names; when it is lifted, the rules below still apply.
     const t = toggle(w, sectionId, 'instructorUnpublishSystemCaptures');
     if (!t.on) return deny(because`${m.id} is a system-generated capture in the system class ${classId}; unpublishing it needs instructorUnpublishSystemCaptures, which binds its owner and TAs too`, t.why);
-    if (f.owner || role === 'instructor') return allow(because`${actor.name} ${f.owner ? `owns ${m.id}` : `is an instructor in section ${sectionId}`}`, t.why);
   }
-  if (f.owner) return allow(because`${actor.name} owns ${m.id}`);
+  if (f.owner) {
+    const bar = role === 'guest_presenter' ? deny(because`${actor.name} is a guest presenter in section ${sectionId}, and guest presenters never change the state of media`) : undefined;
+    return bar ?? allow(because`${actor.name} owns ${m.id}`);
+  }
   if (role === 'teaching_assistant') return deny(because`${actor.name} is a teaching assistant, and teaching assistants never remove media they do not own from a class (even media they published)`);
   if (role !== 'instructor') return deny(because`${actor.name} neither owns ${m.id} nor is an instructor in section ${sectionId}`);
   if (pub.publishedBy === actor.id) return allow(because`${actor.name} published ${m.id} to ${classId}, and instructors may always unpublish what they published`);
