@@ -5,6 +5,7 @@
  * in policy/, every write goes through `Lectern.run`.
  */
 import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -19,6 +20,9 @@ import { checkRoutes } from './checks.js';
 import { HttpError, type ErrorBody } from './http.js';
 import { institutionRoutes } from './institution.js';
 import { licenseRoutes } from './licenses.js';
+import { importRoutes } from './imports.js';
+import { mediaRoutes } from './media.js';
+import { teachingRoutes } from './teaching.js';
 import { publicRoutes } from './public.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
@@ -44,6 +48,30 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'notFound', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   app.register(cookie);
+  // Security headers on every answer. The CSP lets the console (a Vite build: module scripts and
+  // styles from /assets) and the Swagger UI at /docs (scripts and styles from /docs/static, inline
+  // styles set by its React code) work, and nothing else: no inline script, no other origin, no
+  // framing. Plain HTTP stays usable (no upgrade-insecure-requests); HSTS only matters over TLS.
+  app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        baseUri: ["'self'"],
+        connectSrc: ["'self'"],
+        fontSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        imgSrc: ["'self'", 'data:'],
+        objectSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        scriptSrcAttr: ["'none'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+      },
+    },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
   app.register(swagger, {
     openapi: {
       info: { title: 'Lectern', version: '1', description: 'Access, role and license authority for lecture capture. See docs/API.md.' },
@@ -69,7 +97,10 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
       await v1.register(institutionRoutes);
       await v1.register(userRoutes);
       await v1.register(licenseRoutes);
+      await v1.register(importRoutes);
       await v1.register(auditRoutes);
+      await v1.register(teachingRoutes);
+      await v1.register(mediaRoutes);
       await v1.register(collectionRoutes);
       await v1.register(libraryRoutes);
     },
@@ -98,6 +129,28 @@ function errorHandler(this: FastifyInstance, error: FastifyError, req: import('f
     const code = status === 415 ? 'unsupportedMediaType' : status === 413 ? 'tooLarge' : status === 401 ? 'unauthenticated' : 'badRequest';
     return reply.status(status).send({ code, message: error.message });
   }
+  if (databaseUnavailable(error)) {
+    // PostgreSQL restarting, or a connection it dropped: the pool discards the broken client and
+    // the next request connects afresh, so the caller only has to try again.
+    req.log.warn({ err: error }, 'database unavailable');
+    return reply
+      .status(503)
+      .header('retry-after', '1')
+      .send({ code: 'databaseUnavailable', message: 'the database is not reachable at the moment; nothing was written, try again shortly' });
+  }
   req.log.error({ err: error }, 'request failed');
   return reply.status(500).send({ code: 'internal', message: 'Lectern failed to answer; the error is in its log' });
+}
+
+/** PostgreSQL error classes and socket errors that mean "the database went away", not a bug. */
+const UNAVAILABLE_CODES = new Set(['57P01', '57P02', '57P03', '08000', '08001', '08003', '08004', '08006', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGE = /Connection terminated|connection timeout|terminating connection|Client was closed|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)/i;
+
+export function databaseUnavailable(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+  }
+  return false;
 }

@@ -118,6 +118,7 @@ export const ACTIONS = [
   'role.grant', 'role.revoke',
   'license.view', 'license.assign', 'license.revoke', 'license.import', 'license.export',
   'licensePack.create',
+  'term.view', 'course.view', 'section.view', 'schedule.view', 'room.view', 'device.view',
   'term.create', 'term.update', 'term.delete',
   'course.create', 'course.update', 'course.delete',
   'section.create', 'section.update', 'section.delete',

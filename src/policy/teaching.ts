@@ -193,7 +193,52 @@ function unitSettings(q: Query): Decision {
   return a !== undefined ? allow(because`${actor.name} is admin of ${w.tree.name(a)}, which contains ${w.tree.name(unit)}`) : deny(because`${actor.name} has no admin rights over ${w.tree.name(unit)} to change its settings`);
 }
 
+/** Seeing a section: those who manage it (admins, schedulers), AV technicians over it, and its members. */
+function sectionView(q: Query): Decision {
+  const { world: w, actor, resource } = q;
+  if (resource.type !== 'section' || !w.section(resource.id)) return missing(q);
+  const role = sectionRole(actor, resource.id);
+  if (role) return allow(because`${actor.name} is ${roleWords(role)} in section ${resource.id}`);
+  const unit = w.sectionUnit(resource.id)!;
+  const av = actor.listed('av_technician').find((u) => w.tree.within(unit, u));
+  if (av !== undefined) return allow(because`${actor.name} is an AV technician at ${w.tree.name(av)}, which contains section ${resource.id}`);
+  return manageInUnit(actor, unit, 'see the section');
+}
+
+/** Seeing a course: those who manage its unit, and members of any of its sections. */
+function courseView(q: Query): Decision {
+  const { world: w, actor, resource } = q;
+  const c = resource.type === 'course' ? w.course(resource.id) : undefined;
+  if (!c) return missing(q);
+  for (const [sid, role] of w.enrollmentsOf(actor.id)) {
+    if (w.section(sid)?.courseId === c.id) return allow(because`${actor.name} is ${roleWords(role)} in section ${sid} of course ${c.id}`);
+  }
+  return manageInUnit(actor, c.unitId, 'see the course');
+}
+
+/** Terms, rooms and devices are not private: any active user sees terms; any staff member sees rooms and devices. */
+function anyone(q: Query): Decision {
+  const { world: w, resource } = q;
+  if (resource.type !== 'term' && resource.type !== 'institution') return missing(q);
+  if (resource.type === 'term' && !w.term(resource.id)) return missing(q);
+  return allow(because`terms are visible to every user of ${w.institutionId}`);
+}
+
+function staffSees(q: Query): Decision {
+  const { world: w, actor, resource } = q;
+  const exists = resource.type === 'room' ? w.room(resource.id) : resource.type === 'device' ? w.device(resource.id) : resource.type === 'institution' ? true : undefined;
+  if (!exists) return missing(q);
+  if (actor.isSystemAdmin || w.grantsOf(actor.id).length > 0) return allow(because`${actor.name} is staff, and rooms and devices are visible to staff`);
+  return deny(because`${actor.name} is not staff; rooms and devices are visible to staff`);
+}
+
 export const teachingRules: RuleTable = {
+  'term.view': anyone,
+  'course.view': courseView,
+  'section.view': sectionView,
+  'schedule.view': scheduleRule,
+  'room.view': staffSees,
+  'device.view': staffSees,
   'term.create': crud('create terms'),
   'term.update': crud('edit terms'),
   'term.delete': crud('delete terms'),
