@@ -6,6 +6,8 @@ export interface Config {
   dataDir: string;
   port: number;
   host: string;
+  /** LECTERN_IDENTITY_PROVIDERS: a YAML file of external identity providers (docs/IDENTITY.md). */
+  identityProviders: string | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -16,5 +18,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: env.LECTERN_DATA_DIR || './.lectern',
     port,
     host: env.HOST || '0.0.0.0',
+    identityProviders: env.LECTERN_IDENTITY_PROVIDERS || undefined,
   };
 }

@@ -1,6 +1,11 @@
 /**
- * Routes anyone may call: health, the start page, and signing in (which sets the session cookie).
+ * Routes anyone may call: health, the web console (web/dist, built by `npm run build:web`; a plain
+ * start page when it is not built), and signing in (which sets the session cookie).
  */
+import { existsSync, statSync } from 'node:fs';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
@@ -29,10 +34,41 @@ function overTls(req: FastifyRequest): boolean {
   return socket.encrypted === true || req.headers['x-forwarded-proto'] === 'https';
 }
 
+/** The built console (vite build of web/), if there is one. */
+export const CONSOLE_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+/** A file of the built console for a URL path, or undefined. */
+function consoleFile(path: string): string | undefined {
+  let rel: string;
+  try {
+    rel = normalize(decodeURIComponent(path)).replace(/^([/\\])+/, '');
+  } catch {
+    return undefined;
+  }
+  if (rel.startsWith('..')) return undefined;
+  const full = join(CONSOLE_DIR, rel);
+  return existsSync(full) && statSync(full).isFile() ? rel : undefined;
+}
+
 export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/health', { schema: { summary: 'liveness', tags: ['public'], security: [] } }, async () => ({ ok: true }));
 
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(START_PAGE));
+  if (!existsSync(join(CONSOLE_DIR, 'index.html'))) {
+    app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.type('text/html; charset=utf-8').send(START_PAGE));
+  } else {
+    // The console: its files, and index.html for its client-side routes (/users/ada, /licenses, ...).
+    await app.register(fastifyStatic, { root: CONSOLE_DIR, serve: false });
+    app.get('/*', { schema: { hide: true } }, async (req, reply) => {
+      const path = req.url.split('?')[0]!;
+      if (path.startsWith('/v1/') || path === '/v1' || path.startsWith('/docs')) {
+        return reply.status(404).send({ code: 'notFound', message: `no route ${req.method} ${path}` });
+      }
+      const file = path === '/' ? undefined : consoleFile(path);
+      if (file) return reply.header('cache-control', file.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-cache').sendFile(file);
+      if (extname(path) !== '') return reply.status(404).send({ code: 'notFound', message: `no file ${path}` });
+      return reply.header('cache-control', 'no-cache').sendFile('index.html');
+    });
+  }
 
   app.post(
     '/v1/session',

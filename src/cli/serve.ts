@@ -7,7 +7,8 @@ import { buildApp } from '../api/app.js';
 import type { Config } from '../config.js';
 import { loadWorldFile } from '../scenario/run.js';
 import { Auth } from '../services/auth.js';
-import { Lectern } from '../services/lectern.js';
+import { loadIdentityProviders } from '../services/directory/index.js';
+import { Lectern, type Directory } from '../services/lectern.js';
 import type { Store } from '../store/store.js';
 import { openStore } from './store.js';
 
@@ -42,9 +43,14 @@ export function registerServe(cli: Command, cfg: Config): void {
     .option('--world <file>', 'load this world file first (skipped when its institution already exists)')
     .option('--port <n>', `port to listen on (default PORT or ${cfg.port})`, port)
     .option('--host <host>', `address to listen on (default HOST or ${cfg.host})`)
-    .action(async (o: { world?: string; port?: number; host?: string }) => {
+    .option('--identity-providers <file>', 'YAML file of external identity providers (default LECTERN_IDENTITY_PROVIDERS; docs/IDENTITY.md)')
+    .action(async (o: { world?: string; port?: number; host?: string; identityProviders?: string }) => {
+      // External identity providers (SPEC §9), checked before anything starts.
+      const providersFile = o.identityProviders ?? cfg.identityProviders;
+      const directories = providersFile ? await loadIdentityProviders(providersFile) : new Map<string, Directory>();
       const store = await openStore(cfg);
       const lectern = new Lectern(store);
+      for (const [name, dir] of directories) lectern.directories.set(name, dir);
       const auth = new Auth(lectern);
       if (o.world) {
         const r = await loadWorldFile(lectern, o.world, { setPassword: (i, u, p) => auth.storePassword(i, u, p) });
@@ -60,6 +66,7 @@ export function registerServe(cli: Command, cfg: Config): void {
       const address = await app.listen({ port: o.port ?? cfg.port, host: o.host ?? cfg.host });
       const institutions = await store.listInstitutions();
       console.log(`Lectern is listening on ${address} (API docs: ${address}/docs)`);
+      console.log(`  identity providers: local${[...lectern.directories.keys()].map((k) => `, ${k}`).join('')}${providersFile ? ` (from ${providersFile})` : ''}`);
       console.log(`  storage: ${cfg.databaseUrl ? 'PostgreSQL' : `embedded, ${cfg.dataDir}`}; institutions: ${institutions.map((i) => i.institutionId).join(', ') || 'none yet'}`);
       console.log('  sign in: POST /v1/session {"institution","username","password"} with header X-Lectern-CSRF: 1');
       console.log('  or use a token: lectern token create --institution ID --user USER, then Authorization: Bearer <token>');

@@ -1,0 +1,193 @@
+/**
+ * The organisation: the unit tree with the administrators listed at each unit, the institution's
+ * settings (delegated administration, student library, licensing mode) and adding a unit.
+ */
+import { type FormEvent, type ReactNode, useState } from 'react';
+import { type Abilities, enc, get, patch, post, type Role, type Session, type Unit, type UserItem } from '../api';
+import { ErrorBox, Status, useAction, useLoad } from '../components';
+import { Link } from '../router';
+
+interface Institution {
+  institution: { id: string; name: string; delegatedAdministration: boolean; studentLibrary: boolean; personalCaptureLicensing: 'site' | 'packs' };
+  rootUnit: string;
+  abilities: Abilities;
+}
+
+interface Admin {
+  id: string;
+  name: string;
+}
+
+/** Administrators by listed unit ('' = no listed unit). The API has no "admins of a unit" read: the admins, then each one's roles. */
+async function adminsByUnit(): Promise<Map<string, Admin[]>> {
+  const admins = await get<{ items: UserItem[] }>('/users', { tab: 'staff', role: 'admin', limit: 500 });
+  const out = new Map<string, Admin[]>();
+  await Promise.all(
+    admins.items.map(async (u) => {
+      const roles = await get<{ items: Role[] }>(`/users/${enc(u.id)}/roles`).catch(() => ({ items: [] as Role[] }));
+      for (const r of roles.items) {
+        if (r.role !== 'admin') continue;
+        const k = r.scope ?? '';
+        out.set(k, [...(out.get(k) ?? []), { id: u.id, name: `${u.firstName} ${u.lastName}` }]);
+      }
+    }),
+  );
+  // The admin role itself comes back with no scope; it is "no listed unit" only for admins listed nowhere.
+  const listed = new Set([...out.entries()].filter(([k]) => k !== '').flatMap(([, l]) => l.map((x) => x.id)));
+  out.set('', (out.get('') ?? []).filter((x) => !listed.has(x.id)));
+  for (const list of out.values()) list.sort((a, b) => a.name.localeCompare(b.name));
+  return out;
+}
+
+export function UnitsPage(_props: { session: Session }) {
+  const inst = useLoad(() => get<Institution>('/institution'), []);
+  const units = useLoad(() => get<{ items: Unit[] }>('/units').then((r) => r.items), []);
+  const admins = useLoad(adminsByUnit, []);
+  const a = useAction();
+  const [msg, setMsg] = useState('');
+
+  const setting = async (body: Record<string, unknown>, what: string) => {
+    const r = await a.run(() => patch('/institution', body));
+    if (r) {
+      setMsg(what);
+      inst.reload();
+      admins.reload();
+    }
+  };
+
+  const byParent = new Map<string | null, Unit[]>();
+  for (const u of units.data ?? []) byParent.set(u.parentId, [...(byParent.get(u.parentId) ?? []), u]);
+
+  const render = (parent: string | null): ReactNode => {
+    const kids = byParent.get(parent) ?? [];
+    if (kids.length === 0) return null;
+    return (
+      <ul aria-label={parent === null ? 'Organisation units' : undefined} className="tree">
+        {kids.map((u) => {
+          const listed = admins.data?.get(u.id) ?? [];
+          return (
+            <li key={u.id}>
+              <div className="node">
+                <strong>{u.name}</strong> <span className="muted">{u.id}</span>
+                <span className="admins">
+                  {listed.length > 0 ? (
+                    <>
+                      Administrators:{' '}
+                      {listed.map((ad, i) => (
+                        <span key={ad.id}>
+                          {i > 0 && ', '}
+                          <Link to={`/users/${enc(ad.id)}`}>{ad.name}</Link>
+                        </span>
+                      ))}
+                    </>
+                  ) : (
+                    <span className="muted">No administrators listed</span>
+                  )}
+                </span>
+                {u.abilities.create && <AddUnit parent={u} onDone={units.reload} />}
+              </div>
+              {render(u.id)}
+            </li>
+          );
+        })}
+      </ul>
+    );
+  };
+
+  const i = inst.data?.institution;
+  const can = !!inst.data?.abilities.configure;
+  const unlisted = admins.data?.get('') ?? [];
+  return (
+    <section aria-labelledby="units-h">
+      <h1 id="units-h">Organisation</h1>
+      <ErrorBox error={inst.error ?? units.error} />
+      {i && (
+        <fieldset className="card">
+          <legend>{i.name} settings</legend>
+          <div className="switch-row">
+            <input
+              type="checkbox"
+              role="switch"
+              id="da"
+              checked={i.delegatedAdministration}
+              disabled={!can || a.busy}
+              onChange={(e) => void setting({ delegatedAdministration: e.target.checked }, e.target.checked ? 'Delegated administration is on.' : 'Delegated administration is off.')}
+              aria-describedby="da-help"
+            />
+            <label htmlFor="da">Delegated administration</label>
+          </div>
+          <p id="da-help" className="muted">
+            On: administrators have rights only at the units where they are listed. Turning it on lists every admin with no unit at the institution.
+          </p>
+          <div className="switch-row">
+            <input type="checkbox" role="switch" id="sl" checked={i.studentLibrary} disabled={!can || a.busy} onChange={(e) => void setting({ studentLibrary: e.target.checked }, 'Student library saved.')} />
+            <label htmlFor="sl">Student library (students may upload and copy media)</label>
+          </div>
+          <div className="switch-row">
+            <label htmlFor="lic">Personal Capture licensing</label>
+            <select id="lic" value={i.personalCaptureLicensing} disabled={!can || a.busy} onChange={(e) => void setting({ personalCaptureLicensing: e.target.value }, 'Licensing mode saved.')}>
+              <option value="packs">License packs (seats)</option>
+              <option value="site">Site license (every academic-staff user)</option>
+            </select>
+          </div>
+          {!can && <p className="muted">Only administrators of the institution root change these settings.</p>}
+          <ErrorBox error={a.error} />
+          {msg && !a.error && <Status>{msg}</Status>}
+        </fieldset>
+      )}
+      {unlisted.length > 0 && (
+        <p>
+          Admins with no listed unit ({i?.delegatedAdministration ? 'no rights until listed' : 'institution-level'}):{' '}
+          {unlisted.map((ad, k) => (
+            <span key={ad.id}>
+              {k > 0 && ', '}
+              <Link to={`/users/${enc(ad.id)}`}>{ad.name}</Link>
+            </span>
+          ))}
+        </p>
+      )}
+      <h2>Units</h2>
+      {units.loading && !units.data ? <p aria-busy="true">Loading…</p> : render(null)}
+    </section>
+  );
+}
+
+function AddUnit({ parent, onDone }: { parent: Unit; onDone: () => void }) {
+  const [open, setOpen] = useState(false);
+  const [id, setId] = useState('');
+  const [name, setName] = useState('');
+  const a = useAction();
+  if (!open)
+    return (
+      <button type="button" className="link" onClick={() => setOpen(true)} aria-label={`Add a unit under ${parent.name}`}>
+        + Add unit
+      </button>
+    );
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const r = await a.run(() => post('/units', { id: id.trim(), parent: parent.id, ...(name.trim() ? { name: name.trim() } : {}) }));
+    if (r) {
+      setOpen(false);
+      onDone();
+    }
+  };
+  return (
+    <form className="inline-form" onSubmit={(e) => void submit(e)} aria-label={`New unit under ${parent.name}`}>
+      <div>
+        <label htmlFor={`nu-id-${parent.id}`}>Id</label>
+        <input id={`nu-id-${parent.id}`} required value={id} onChange={(e) => setId(e.target.value)} />
+      </div>
+      <div>
+        <label htmlFor={`nu-name-${parent.id}`}>Name</label>
+        <input id={`nu-name-${parent.id}`} value={name} onChange={(e) => setName(e.target.value)} />
+      </div>
+      <button type="submit" className="primary" disabled={a.busy}>
+        Add
+      </button>
+      <button type="button" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+      <ErrorBox error={a.error} />
+    </form>
+  );
+}
