@@ -51,7 +51,8 @@ export class HttpError extends Error {
 
 export function fromRefusal(r: Omit<Refusal, 'status'> & { status?: Refusal['status'] }, status?: number): HttpError {
   const body: ErrorBody = { code: r.code, message: r.message };
-  if (r.field) body.field = r.field;
+  // An empty field is still the one at fault (e.g. a CSV header cell that is empty).
+  if (r.field !== undefined) body.field = r.field;
   if (r.reasons) body.reasons = r.reasons;
   return new HttpError(status ?? STATUS_OF[r.status ?? 'invalid'], body);
 }

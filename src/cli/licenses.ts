@@ -97,7 +97,7 @@ export async function runImportCommand(cfg: Config, kind: ImportKind, file: stri
 export async function runExportCommand(cfg: Config, kind: ImportKind, o: { institution?: string; as?: string; out?: string }): Promise<void> {
   const { store, world, principal, lectern, institutionId } = await context(cfg, o);
   try {
-    const d = lectern.check(world, principal, kind.exportAction, `institution:${institutionId}`);
+    const d = lectern.check(world, principal, kind.exportAction, `institution:${institutionId}`, { kind: kind.name });
     if (!d.allow) throw new Error(`export refused: ${d.reasons.join('; ')}`);
     const sink = o.out ? createWriteStream(o.out) : process.stdout;
     for (const line of exportCsv(kind, world, principal)) sink.write(line);

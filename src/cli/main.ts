@@ -11,6 +11,7 @@ import { Lectern } from '../services/lectern.js';
 import { runScenarioFiles } from '../scenario/run.js';
 import { registerServe } from './serve.js';
 import { registerLicenses } from './licenses.js';
+import { registerImports } from './imports.js';
 
 /** Expands directories to the .yaml/.yml files in them, sorted. */
 async function scenarioFiles(paths: string[]): Promise<string[]> {
@@ -97,6 +98,7 @@ export function program(): Command {
 
   registerServe(cli, cfg);
   registerLicenses(cli, cfg);
+  registerImports(cli, cfg);
   return cli;
 }
 

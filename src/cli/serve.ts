@@ -57,7 +57,10 @@ export function registerServe(cli: Command, cfg: Config): void {
         console.log(r.loaded ? `loaded ${o.world} as institution '${r.institutionId}'` : `institution '${r.institutionId}' already exists; ${o.world} not loaded again`);
       }
       const app = buildApp({ lectern, auth, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+      // Other server processes on the same database: their commits reach this one's worlds at once.
+      const unfollow = lectern.follow();
       const stop = async () => {
+        await unfollow();
         await app.close();
         await store.close();
       };

@@ -50,10 +50,10 @@ function membership(q: Query): { id: string; member: CollectionMemberRow | undef
 /** A media permission inside a collection (add, remove). */
 function permission(perm: CollectionPermission, doing: string): (q: Query) => Decision {
   return (q) => {
-    const a = admin(q.actor);
-    if (a) return a;
     const m = membership(q);
     if ('allow' in m) return m;
+    const a = admin(q.actor);
+    if (a) return a;
     if (!m.member) return deny(because`${q.actor.name} is not a member of collection ${m.id}`);
     const { perms, limited } = memberPermissions(q.world, m.member);
     if (perms.has(perm)) return allow(because`${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}, with the ${perm} permission`);
@@ -69,10 +69,10 @@ export function describeMember(m: CollectionMemberRow): string {
 }
 
 function manage(q: Query): Decision {
-  const a = admin(q.actor);
-  if (a) return a;
   const m = membership(q);
   if ('allow' in m) return m;
+  const a = admin(q.actor);
+  if (a) return a;
   const target = typeof q.context.user === 'string' ? q.context.user : undefined;
   // Any member may leave (remove themselves).
   if (q.action === 'collection.removeMember' && m.member && target === q.actor.id) return allow(because`${q.actor.name} is a member of collection ${m.id} and may always leave it`);
@@ -81,18 +81,18 @@ function manage(q: Query): Decision {
 }
 
 function view(q: Query): Decision {
-  const a = admin(q.actor);
-  if (a) return a;
   const m = membership(q);
   if ('allow' in m) return m;
+  const a = admin(q.actor);
+  if (a) return a;
   return m.member ? allow(because`${q.actor.name} is ${describeMember(m.member)} of collection ${m.id}, and all members view it`) : deny(because`${q.actor.name} is not a member of collection ${m.id}`);
 }
 
 function del(q: Query): Decision {
-  const a = admin(q.actor);
-  if (a) return a;
   const m = membership(q);
   if ('allow' in m) return m;
+  const a = admin(q.actor);
+  if (a) return a;
   return m.member?.level === 'manager' ? allow(because`${q.actor.name} is a manager of collection ${m.id}`) : deny(because`only managers (or admins) delete collection ${m.id}`);
 }
 

@@ -6,9 +6,9 @@
 import { type Action, isAction, isStaffRole } from '../domain/catalog.js';
 import { because, type Decision, deny, isExplaining, setExplaining, parseResource, type ResourceRef } from '../domain/outcome.js';
 import type { World } from '../world/world.js';
-import { Actor, type Principal, type Scope, scopeOf } from './actor.js';
+import { Actor, LISTED_ONLY, type Principal, type Scope, scopeOf } from './actor.js';
 import { institutionRules } from './institution.js';
-import { decideRoleChange, normaliseScope } from './role.js';
+import { decideRoleChange, mayTouchUser as decideRoleChangeTarget, normaliseScope } from './role.js';
 import type { Query, Rule, RuleTable } from './types.js';
 import { unitRules } from './unit.js';
 import { mediaRules } from './media.js';
@@ -50,7 +50,12 @@ function roleChange(q: Query): Decision {
   if ('error' in n) return deny(n.error);
   if (q.action === 'role.revoke' && n.scope.type === 'none') {
     // Revoking a role with no scope removes every grant of it: each must be one the actor could grant.
-    const held = world.grantsOf(target).filter((g) => g.role === role);
+    // An admin's holding row "with rights only where listed" reaches nothing by itself: the listed
+    // units decide. With none listed, any admin may take away a role that reaches nothing.
+    const held = world.grantsOf(target).filter((g) => g.role === role && !(g.scopeType === 'none' && g.scopeId === LISTED_ONLY));
+    if (held.length === 0 && role === 'admin' && world.grantsOf(target).some((g) => g.role === 'admin')) {
+      return actor.isAnyAdmin ? decideRoleChangeTarget(actor, target) : deny(because`${actor.name} has no admin rights in ${world.institutionId}`);
+    }
     for (const g of held) {
       const d = decideRoleChange(actor, target, role, scopeOf(g));
       if (!d.allow) return d;

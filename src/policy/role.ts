@@ -18,7 +18,7 @@ export function mayGrant(actor: Actor, role: StaffRole, scope: Scope): Decision 
   if (!actor.active) return deny(because`${actor.name} is not an active user of ${w.institutionId}`);
   if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
   if (role === 'system_admin') return deny(because`only a system admin grants or revokes system admin; ${actor.name} is not one`);
-  if (role === 'license_manager' || (role === 'admin' && scope.type === 'none' && !scope.listedOnly)) {
+  if (role === 'license_manager' || (role === 'admin' && scope.type === 'none')) {
     const why =
       role === 'license_manager'
         ? 'license manager is granted only by an admin of the institution root'

@@ -13,8 +13,12 @@ import type { Lectern } from './lectern.js';
 export const TOKEN_PREFIX = 'lct_';
 export const MIN_PASSWORD = 8;
 const SESSION_HOURS = 12;
-/** Failed sign-ins allowed per account and address within the window, before 429. */
+/** Failed sign-ins allowed within the window, before 429: per account from one address, per
+ *  account from any address (a spread-out guess at one password), per address on any account (a
+ *  spray of one password over many accounts). */
 const MAX_FAILURES = 10;
+const MAX_ACCOUNT_FAILURES = 50;
+const MAX_ADDRESS_FAILURES = 100;
 const FAILURE_WINDOW_MS = 15 * 60 * 1000;
 /** Algorithm.Argon2id: the package's enum is a `const enum`, which isolated modules cannot read. */
 const ARGON2ID = 2;
@@ -73,8 +77,10 @@ export class Auth {
 
   /** Checks a password and opens a console session for a user whom policy lets sign in. */
   async signIn(institutionId: string, login: string, password: string, address = ''): Promise<SignIn> {
-    const key = `${institutionId}\u0000${login.toLowerCase()}\u0000${address}`;
-    if (this.tooManyFailures(key)) {
+    const account = `${institutionId}\u0000${login.toLowerCase()}`;
+    const key = `${account}\u0000${address}`;
+    const keys = [key, `account\u0000${account}`, `address\u0000${address}`];
+    if (this.tooManyFailures(key, MAX_FAILURES) || this.tooManyFailures(keys[1]!, MAX_ACCOUNT_FAILURES) || this.tooManyFailures(keys[2]!, MAX_ADDRESS_FAILURES)) {
       return { ok: false, status: 429, refusal: { code: 'tooManyAttempts', message: 'too many failed sign-ins; try again in a few minutes' } };
     }
     const world = await this.lectern.world(institutionId);
@@ -83,7 +89,7 @@ export class Auth {
     this.dummy ??= this.hashPassword(randomBytes(16).toString('hex'));
     const good = await verify(stored ?? (await this.dummy), password).catch(() => false);
     if (!world || !user || !stored || !good) {
-      this.fail(key);
+      for (const k of keys) this.fail(k);
       return { ok: false, status: 401, refusal: { code: 'badCredentials', message: 'the institution, username or password is not right' } };
     }
     this.failures.delete(key);
@@ -142,14 +148,14 @@ export class Auth {
     return w?.user(userId)?.status === 'active';
   }
 
-  private tooManyFailures(key: string): boolean {
+  private tooManyFailures(key: string, max: number): boolean {
     const f = this.failures.get(key);
     if (!f) return false;
     if (Date.now() - f.since > FAILURE_WINDOW_MS) {
       this.failures.delete(key);
       return false;
     }
-    return f.count >= MAX_FAILURES;
+    return f.count >= max;
   }
 
   private fail(key: string): void {

@@ -11,28 +11,12 @@ import { Actor, decide, type Principal } from '../policy/index.js';
 import type { Store } from '../store/store.js';
 import { World } from '../world/world.js';
 import type { Operation, Plan } from './operation.js';
-import { institutionOps } from './ops/institution.js';
-import { roleOps } from './ops/role.js';
-import { unitOps } from './ops/unit.js';
-import { userOps } from './ops/user.js';
-import { teachingOps } from './ops/teaching.js';
-import { mediaOps } from './ops/media.js';
-import { licenseOps } from './ops/license.js';
-import { collectionOps } from './ops/collection.js';
-import { libraryOps } from './ops/library.js';
+import { BASE_OPERATIONS } from './operations.js';
+import { importOperations } from './imports/kinds.js';
 import { id, only, optBool, optEnum, str, type Args } from './validate.js';
 
-export const OPERATIONS: Record<string, Operation> = {
-  ...institutionOps,
-  ...unitOps,
-  ...userOps,
-  ...roleOps,
-  ...teachingOps,
-  ...mediaOps,
-  ...licenseOps,
-  ...collectionOps,
-  ...libraryOps,
-};
+/** Every operation: the domain's and the import rows' (SPEC §10). */
+export const OPERATIONS: Record<string, Operation> = { ...BASE_OPERATIONS, ...importOperations };
 
 export function isOperation(name: string): boolean {
   return name === 'institution.create' || name in OPERATIONS;
@@ -89,6 +73,39 @@ export class Lectern {
     return w;
   }
 
+  private readonly refreshing = new Map<string, Promise<unknown>>();
+  private readonly wanted = new Map<string, number>();
+
+  /**
+   * Follows the other processes writing to the same database: each commit they announce is caught
+   * up from the changelog at once (one catch-up in flight per institution; a burst coalesces), and
+   * after a lost connection every loaded world catches up. Returns a function that stops following.
+   */
+  follow(): () => Promise<void> {
+    const catchUp = (institutionId: string): void => {
+      if (this.refreshing.has(institutionId)) return;
+      const p = this.refresh(institutionId)
+        .catch(() => undefined)
+        .finally(() => {
+          this.refreshing.delete(institutionId);
+          const w = this.worlds.get(institutionId);
+          if (w && (this.wanted.get(institutionId) ?? 0) > w.revision) catchUp(institutionId);
+        });
+      this.refreshing.set(institutionId, p);
+    };
+    return this.store.listen(
+      (institutionId, revision) => {
+        const w = this.worlds.get(institutionId);
+        if (!w || w.revision >= revision) return;
+        this.wanted.set(institutionId, Math.max(revision, this.wanted.get(institutionId) ?? 0));
+        catchUp(institutionId);
+      },
+      () => {
+        for (const id of this.worlds.keys()) catchUp(id);
+      },
+    );
+  }
+
   /** Waits (bounded) until the world has applied `revision`. */
   async atLeast(institutionId: string, revision: number, timeoutMs = 2000): Promise<World | undefined> {
     const deadline = Date.now() + timeoutMs;
@@ -98,6 +115,11 @@ export class Lectern {
       if (w && w.revision < revision) await new Promise((r) => setTimeout(r, 10));
     }
     return w;
+  }
+
+  /** Forgets one institution's world; the next use loads it from the store again. */
+  private forgetWorld(institutionId: string): void {
+    this.worlds.delete(institutionId);
   }
 
   /** Forgets loaded worlds (after the store was reset underneath). */
@@ -119,6 +141,8 @@ export class Lectern {
 
   /** Runs one operation in an institution. Never throws for a refusal: it answers with it. */
   async run(principal: Principal, institutionId: string, op: string, args: Args = {}): Promise<Outcome> {
+    /** Set once the world holds this write's changes, which the store has not committed yet. */
+    let applied = false;
     try {
       if (op === 'institution.create') return await this.createInstitution(principal, args);
       const operation = OPERATIONS[op];
@@ -143,9 +167,13 @@ export class Lectern {
         const revision = storeRevision + 1;
         await tx.commit(revision, plan.changes, this.auditOf(world, actor, op, plan));
         world.applyRevision(revision, plan.changes);
+        applied = true;
         return { status: 'ok', revision, changed: true, result: plan.result };
       });
     } catch (e) {
+      // The commit failed (e.g. the database dropped the connection) after the world applied the
+      // write: the world is ahead of the store, so forget it and rebuild it from the store.
+      if (applied) this.forgetWorld(institutionId);
       if (e instanceof Refused) return e.refusal;
       // The database's own constraints back the checks above; if one fires, the write rolled back.
       if (isUniqueViolation(e)) {
@@ -170,7 +198,10 @@ export class Lectern {
       }).result);
     }
     if (!(await this.world(institutionId))) throw new Error(`institution '${institutionId}' does not exist`);
-    return this.store.write(institutionId, async (tx) => {
+    /** Set from the first change the world takes until the store has committed (or it was undone). */
+    let dirty = false;
+    try {
+      return await this.store.write(institutionId, async (tx) => {
       const storeRevision = await tx.lock();
       const world = (await this.world(institutionId))!;
       if (storeRevision === undefined) throw new Error(`institution '${institutionId}' does not exist`);
@@ -183,6 +214,7 @@ export class Lectern {
         this.planRow(world, principal, r, (changes) => {
           // Applied for the rows after this one to see, and undone before anyone else can look.
           for (const c of changes) {
+            dirty = true;
             const before = world.current(c);
             audit.push({ table: c.table, key: rowKey(c), before: before ?? null, after: c.op === 'put' ? c.row : null });
             undo.push(before ? ({ table: c.table, op: 'put', row: before } as Change) : { ...c, op: 'del' });
@@ -192,13 +224,20 @@ export class Lectern {
         }).result,
       );
       for (let i = undo.length - 1; i >= 0; i--) world.apply(undo[i]!);
+      dirty = false;
       if (all.length === 0) return results;
       const revision = storeRevision + 1;
       await tx.commit(revision, all, { actor: actor.name, operation: opts.label ?? 'import', target: `institution:${institutionId}`, changes: audit });
+      dirty = true;
       world.applyRevision(revision, all);
       for (const r of results) if (r.status === 'ok' && r.changed) r.revision = revision;
       return results;
     });
+    } catch (e) {
+      // A failure between the world taking changes and the commit: rebuild the world from the store.
+      if (dirty) this.forgetWorld(institutionId);
+      throw e;
+    }
   }
 
   /**

@@ -99,8 +99,12 @@ export class Store {
       const pool = new pg.Pool({
         connectionString: opts.databaseUrl,
         max: 10,
+        connectionTimeoutMillis: 5000,
         ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}),
       });
+      // An idle connection the server dropped (a restart) must not bring the process down; the pool
+      // replaces it on the next checkout.
+      pool.on('error', () => {});
       if (opts.schema) {
         const c = await pool.connect();
         try {
@@ -110,7 +114,9 @@ export class Store {
         }
       }
       const db = new Kysely({ dialect: new PostgresDialect({ pool }), plugins });
-      return new Store(db, 'postgres', () => db.destroy(), opts.schema ?? 'public');
+      const store = new Store(db, 'postgres', () => db.destroy(), opts.schema ?? 'public');
+      store.databaseUrl = opts.databaseUrl;
+      return store;
     }
     const lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
     await lite.waitReady;
@@ -119,6 +125,54 @@ export class Store {
       await db.destroy();
       await lite.close();
     });
+  }
+
+  /** Where a PostgreSQL store connects (a listener needs its own connection). */
+  databaseUrl: string | undefined;
+
+  /** The NOTIFY channel of this store's schema: commits announce `institution:revision` on it. */
+  get channel(): string {
+    return `lectern_changes_${this.schema.replace(/[^a-z0-9_]/gi, '_')}`.toLowerCase();
+  }
+
+  /**
+   * Calls `onCommit(institutionId, revision)` for every revision another process commits
+   * (PostgreSQL LISTEN/NOTIFY on a dedicated connection, re-established after a failure, with
+   * `onReconnect` called so the caller can catch up on what it missed). PGlite is one process:
+   * there is nobody else to hear from, and this does nothing.
+   */
+  listen(onCommit: (institutionId: string, revision: number) => void, onReconnect: () => void = () => {}): () => Promise<void> {
+    if (this.kind !== 'postgres' || !this.databaseUrl) return async () => {};
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let delay = 100;
+    const connect = async (): Promise<void> => {
+      if (stopped) return;
+      const c = new pg.Client({ connectionString: this.databaseUrl });
+      c.on('error', () => {});
+      c.on('end', () => {
+        if (!stopped) setTimeout(() => void connect().then(onReconnect, () => {}), delay);
+        delay = Math.min(delay * 2, 5000);
+      });
+      c.on('notification', (n) => {
+        const payload = n.payload ?? '';
+        const at = payload.lastIndexOf(':');
+        if (at > 0) onCommit(payload.slice(0, at), Number(payload.slice(at + 1)));
+      });
+      try {
+        await c.connect();
+        await c.query(`listen ${this.channel}`);
+        client = c;
+        delay = 100;
+      } catch {
+        await c.end().catch(() => {});
+      }
+    };
+    void connect();
+    return async () => {
+      stopped = true;
+      await client?.end().catch(() => {});
+    };
   }
 
   async migrate(): Promise<void> {
@@ -200,14 +254,14 @@ export class Store {
    * the store is at; whatever it returns through `commit` is written with revision + 1.
    */
   async write<T>(institutionId: string, fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(async (trx) => fn(new WriteTx(trx, institutionId)));
+    return this.db.transaction().execute(async (trx) => fn(new WriteTx(trx, institutionId, this.kind === 'postgres' ? this.channel : undefined)));
   }
 
   /** Creates an institution as its revision 1; a duplicate id fails with a unique violation. */
   async createInstitution(row: InstitutionRow, changes: Change[], audit: Omit<AuditEntry, 'institutionId' | 'revision' | 'at'>): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('institution').values({ ...row, revision: 0 }).execute();
-      await new WriteTx(trx as never, row.institutionId).commit(1, changes, audit);
+      await new WriteTx(trx as never, row.institutionId, this.kind === 'postgres' ? this.channel : undefined).commit(1, changes, audit);
     });
   }
 
@@ -300,6 +354,8 @@ export class WriteTx {
   constructor(
     private readonly trx: Transaction<Record<string, never>>,
     readonly institutionId: string,
+    /** The NOTIFY channel to announce the commit on (PostgreSQL only). */
+    private readonly channel?: string,
   ) {}
 
   private get db(): AnyDb {
@@ -345,6 +401,8 @@ export class WriteTx {
       .values({ institutionId: this.institutionId, revision, ...audit, changes: JSON.stringify(audit.changes) })
       .execute();
     await this.db.updateTable('institution').set({ revision }).where('institutionId', '=', this.institutionId).execute();
+    // Delivered when (and only if) the transaction commits, to every listening process.
+    if (this.channel) await sql`select pg_notify(${this.channel}, ${`${this.institutionId}:${revision}`})`.execute(this.db);
   }
 }
 

@@ -4,7 +4,7 @@
  * row is read; every row becomes an operation or a refusal of its own; rows run in batches, each
  * batch one transaction. Writing: cells that a spreadsheet would run as a formula are escaped.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import type { Refusal } from '../../domain/outcome.js';
@@ -16,6 +16,10 @@ export interface ImportKind {
   name: string;
   /** The header, exactly as exports write it. */
   columns: readonly string[];
+  /** Columns a header may leave out (every other column is required). */
+  optional?: readonly string[];
+  /** The columns that name what a row is about: a second row with the same values is refused. */
+  key?: readonly string[];
   /** The action that allows importing this kind at all (each row is still authorized on its own). */
   importAction: string;
   exportAction: string;
@@ -51,8 +55,9 @@ export interface ImportSummary {
 
 const norm = (h: string) => h.trim().toLowerCase();
 
-/** Checks the header against the kind's columns: every column present, nothing unknown. */
+/** Checks the header against the kind's columns: every required column present, nothing unknown. */
 export function checkHeader(kind: ImportKind, header: string[]): void {
+  const optional = new Set((kind.optional ?? []).map(norm));
   const want = new Map(kind.columns.map((c) => [norm(c), c]));
   const seen = new Set<string>();
   for (const h of header) {
@@ -64,7 +69,7 @@ export function checkHeader(kind: ImportKind, header: string[]): void {
     seen.add(n);
   }
   for (const [n, c] of want) {
-    if (!seen.has(n)) throw new ImportRefused({ status: 'invalid', code: 'missingColumn', field: c, message: `header: missing column '${c}' (a ${kind.name} file has ${kind.columns.join(',')})` });
+    if (!seen.has(n) && !optional.has(n)) throw new ImportRefused({ status: 'invalid', code: 'missingColumn', field: c, message: `header: missing column '${c}' (a ${kind.name} file has ${kind.columns.join(',')}${kind.optional?.length ? `; ${kind.optional.join(', ')} may be left out` : ''})` });
   }
 }
 
@@ -75,18 +80,24 @@ export function checkHeader(kind: ImportKind, header: string[]): void {
 export async function* importCsv(lectern: Lectern, principal: Principal, institutionId: string, kind: ImportKind, input: Readable, opts: ImportOptions = {}): AsyncGenerator<RowResult[]> {
   const world = await lectern.refresh(institutionId);
   if (!world) throw new ImportRefused({ status: 'notFound', code: 'notFound', field: 'institution', message: `institution '${institutionId}' does not exist` });
-  const d = lectern.check(world, principal, kind.importAction, `institution:${institutionId}`);
+  const d = lectern.check(world, principal, kind.importAction, `institution:${institutionId}`, { kind: kind.name });
   if (!d.allow) throw new ImportRefused({ status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons });
   const scratch = opts.dryRun ? await lectern.scratchWorld(institutionId) : undefined;
   const batchSize = opts.batchSize ?? 1000;
-  const parser = input.pipe(
-    parse({ bom: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, skip_records_with_error: true }),
+  const { delimiter, stream } = await sniffDelimiter(input);
+  const parser = stream.pipe(
+    parse({ bom: true, delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, skip_records_with_error: true }),
   );
   const skipped: BatchRow[] = [];
   parser.on('skip', (err: Error & { lines?: number }) => {
     skipped.push({ line: err.lines ?? 0, refusal: { status: 'invalid', code: 'malformed', message: `the row is not valid CSV: ${err.message}` } });
   });
   let header: string[] | undefined;
+  /** Each header cell's column as the kind spells it. */
+  let cols: string[] = [];
+  /** Where the key columns are in the header (those present), and the line each key was first seen on. */
+  let keyAt: number[] = [];
+  const firstLine = new Map<string, number>();
   let batch: BatchRow[] = [];
   let done = 0;
   const flush = async () => {
@@ -102,6 +113,8 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
     if (!header) {
       header = record;
       checkHeader(kind, header);
+      cols = header.map((h) => kind.columns.find((c) => norm(c) === norm(h))!);
+      keyAt = (kind.key ?? []).map((k) => cols.indexOf(k)).filter((i) => i >= 0);
       continue;
     }
     const line = info.lines;
@@ -109,11 +122,12 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
       batch.push({ line, refusal: { status: 'invalid', code: 'columnCount', message: `expected ${header.length} columns, found ${record.length}` } });
     } else {
       const rec: Record<string, string> = {};
-      header.forEach((h, i) => {
-        const col = kind.columns.find((c) => norm(c) === norm(h))!;
-        rec[col] = unescapeCell(record[i]!.trim());
-      });
-      batch.push(kind.toRow(rec, line));
+      for (let i = 0; i < cols.length; i++) rec[cols[i]!] = unescapeCell(record[i]!.trim());
+      const dup = keyAt.length > 0 ? duplicateOf(keyAt.map((i) => rec[cols[i]!]!), line, firstLine) : undefined;
+      if (dup !== undefined) {
+        const names = keyAt.map((i) => cols[i]!);
+        batch.push({ line, refusal: { status: 'invalid', code: 'duplicateRow', field: names[0]!, message: `${names.join(' + ')}: duplicate of line ${dup} (a file names each ${kind.name.replace(/s$/, '')} once)` } });
+      } else batch.push(kind.toRow(rec, line));
     }
     if (batch.length >= batchSize) yield await flush();
   }
@@ -122,12 +136,68 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
   if (last.length) yield last;
 }
 
-/** Reasons name the CSV column rather than the operation's argument. */
+/** The line a row's key was first seen on, if it was; otherwise remembers this one. Rows with an empty key cell are not compared. */
+function duplicateOf(values: string[], line: number, firstLine: Map<string, number>): number | undefined {
+  if (values.some((v) => v === '')) return undefined;
+  const k = values.length === 1 ? values[0]! : values.join('\u0000');
+  const first = firstLine.get(k);
+  if (first !== undefined) return first;
+  firstLine.set(k, line);
+  return undefined;
+}
+
+const DELIMITERS = [',', ';', '\t'] as const;
+
+/**
+ * Reads the start of the input up to the end of the header line and picks the delimiter the header
+ * uses most (outside quotes): comma, semicolon or tab, comma when the header has none of them.
+ * Answers with a stream that still starts at the beginning.
+ */
+export async function sniffDelimiter(input: Readable): Promise<{ delimiter: string; stream: Readable }> {
+  const it = (input as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let text = '';
+  let ended = false;
+  while (!/[\r\n]/.test(text) && text.length < 1 << 20) {
+    const n = await it.next();
+    if (n.done) {
+      ended = true;
+      break;
+    }
+    const b = typeof n.value === 'string' ? Buffer.from(n.value) : n.value;
+    head.push(b);
+    text += b.toString('utf8');
+  }
+  const counts = new Map<string, number>(DELIMITERS.map((d) => [d, 0]));
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    else if (!quoted && (ch === '\r' || ch === '\n')) break;
+    else if (!quoted && counts.has(ch)) counts.set(ch, counts.get(ch)! + 1);
+  }
+  let delimiter = ',';
+  for (const d of DELIMITERS) if (counts.get(d)! > counts.get(delimiter)!) delimiter = d;
+  const stream = Readable.from(
+    (async function* () {
+      yield* head;
+      if (ended) return;
+      for (;;) {
+        const n = await it.next();
+        if (n.done) return;
+        yield typeof n.value === 'string' ? Buffer.from(n.value) : n.value;
+      }
+    })(),
+    { objectMode: false },
+  );
+  return { delimiter, stream };
+}
+
+/** Reasons name the CSV column rather than the operation's argument (and always start with it). */
 function nameColumn(kind: ImportKind, r: RowResult): RowResult {
   if (r.status === 'ok' || !r.field) return r;
   const col = kind.columnOf[r.field];
   if (!col) return r;
-  const message = r.message.startsWith(`${r.field}:`) ? `${col}:${r.message.slice(r.field.length + 1)}` : r.message;
+  const message = r.message.startsWith(`${r.field}:`) ? `${col}:${r.message.slice(r.field.length + 1)}` : `${col}: ${r.message}`;
   return { ...r, field: col, message };
 }
 

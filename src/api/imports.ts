@@ -1,0 +1,86 @@
+/**
+ * CSV imports and exports of every kind (SPEC §10; columns in docs/IMPORTS.md):
+ *   POST /v1/imports/:kind?dryRun=&format=  with the file as a text/csv body → the job result
+ *     {summary, results} (synchronous: the response is the finished job), or ?format=csv for
+ *     line,outcome,reason;
+ *   GET /v1/exports/:kind → text/csv, what the caller may see, a template for import.
+ * Every rule is policy's: each row runs as the caller's own operation.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ImportRefused, exportCsv, importCsv, resultLine, summarize, type ImportKind } from '../services/imports/csv.js';
+import { KIND_NAMES, kindNamed } from '../services/imports/kinds.js';
+import type { RowResult } from '../services/lectern.js';
+import { authorize, caller, fromRefusal, HttpError } from './http.js';
+import { CSV_BODY_LIMIT } from './licenses.js';
+
+const KindParam = Type.Object({ kind: Type.String({ minLength: 1, maxLength: 40, description: KIND_NAMES.join(' | ') }) }, { additionalProperties: false });
+
+function kind(name: string): ImportKind {
+  const k = kindNamed(name);
+  if (!k) throw new HttpError(404, { code: 'notFound', field: 'kind', message: `kind: '${name}' is not a kind of CSV file (${KIND_NAMES.join(', ')})` });
+  return k;
+}
+
+export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // As in the license routes: the file as it is (text/csv), up to 50 MB, in this plugin only.
+  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
+
+  app.post(
+    '/imports/:kind',
+    {
+      bodyLimit: CSV_BODY_LIMIT,
+      schema: {
+        summary: 'import a CSV file of one kind (users, units, terms, courses, sections, enrollments, schedules, members, licenses) sent as text/csv; every row applied or refused on its own',
+        tags: ['imports'],
+        params: KindParam,
+        querystring: Type.Object(
+          {
+            dryRun: Type.Optional(Type.Boolean({ default: false, description: 'report what would happen, write nothing' })),
+            format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json', description: 'csv: the result as line,outcome,reason' })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req, reply) => {
+      const c = caller(req);
+      const k = kind(req.params.kind);
+      const body: unknown = req.body ?? '';
+      if (typeof body !== 'string') {
+        throw new HttpError(415, { code: 'unsupportedMediaType', field: 'Content-Type', message: `send the ${k.name} CSV as the request body with Content-Type: text/csv` });
+      }
+      const { dryRun = false, format = 'json' } = req.query;
+      const results: RowResult[] = [];
+      try {
+        for await (const batch of importCsv(app.lectern, c.principal, c.institutionId, k, Readable.from([body]), { dryRun })) results.push(...batch);
+      } catch (e) {
+        if (e instanceof ImportRefused) throw fromRefusal(e.refusal);
+        throw e;
+      }
+      if (format === 'csv') {
+        reply.type('text/csv; charset=utf-8');
+        return ['line,outcome,reason\r\n', ...results.map(resultLine)].join('');
+      }
+      return {
+        kind: k.name,
+        summary: summarize(results, dryRun),
+        results: results.map((r) =>
+          r.status === 'ok'
+            ? { line: r.line, outcome: r.changed ? 'applied' : 'unchanged', reason: '' }
+            : { line: r.line, outcome: r.status, reason: r.message, code: r.code, ...(r.field ? { field: r.field } : {}) },
+        ),
+      };
+    },
+  );
+
+  app.get('/exports/:kind', { schema: { summary: 'what the caller may see of one kind, as a CSV file that is a template for import', tags: ['imports'], params: KindParam } }, async (req, reply) => {
+    const c = caller(req);
+    const k = kind(req.params.kind);
+    const w = (await app.lectern.refresh(c.institutionId)) ?? c.world;
+    authorize(c, k.exportAction, `institution:${c.institutionId}`, { kind: k.name });
+    reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${k.name}-${c.institutionId}.csv"`);
+    return Readable.from(exportCsv(k, w, c.principal));
+  });
+};
