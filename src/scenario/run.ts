@@ -96,7 +96,12 @@ export async function runScenarioFile(lectern: Lectern, file: string, opts: RunO
     return result;
   }
   try {
-    const data = src.doc.toJS() as unknown;
+    let data: unknown;
+    try {
+      data = src.doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      throw new ScenarioError(1, `cannot read the YAML: ${(e as Error).message}`);
+    }
     if (!isPlainObject(data)) throw new ScenarioError(1, 'a scenario file is a mapping with institution, units, users, steps and checks');
     const world = await loadWorld(lectern, src, data, opts);
     result.institutionId = world.institutionId;

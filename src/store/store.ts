@@ -105,6 +105,9 @@ export class Store {
       // An idle connection the server dropped (a restart) must not bring the process down; the pool
       // replaces it on the next checkout.
       pool.on('error', () => {});
+      // Likewise a connection dropped in the middle of a query: the query fails (and the request
+      // answers 503); the connection must not take the process with it.
+      pool.on('connect', (client) => client.on('error', () => {}));
       if (opts.schema) {
         const c = await pool.connect();
         try {
@@ -391,7 +394,8 @@ export class WriteTx {
         throw new Error(`change for institution ${change.row.institutionId} in a write to ${this.institutionId}`);
       }
     }
-    await applyChanges(this.db, changes);
+    // On PostgreSQL (the store that announces commits) batches go in through unnest.
+    await applyChanges(this.db, changes, this.channel !== undefined);
     await this.db
       .insertInto('changelog')
       .values({ institutionId: this.institutionId, revision, changes: JSON.stringify(changes) })
@@ -406,7 +410,29 @@ export class WriteTx {
   }
 }
 
-async function applyChanges(db: AnyDb, changes: Change[]): Promise<void> {
+const snake = (name: string): string => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * A batch of rows as one INSERT … SELECT FROM unnest(column arrays): a handful of parameters
+ * however many rows, which PostgreSQL parses and plans far faster than thousands of VALUES.
+ */
+async function insertUnnest(db: AnyDb, table: string, columns: string[], keys: readonly string[], updatable: string[], rows: Record<string, unknown>[]): Promise<void> {
+  const arrays = columns.map((c) => rows.map((r) => r[c] ?? null));
+  const types = arrays.map((values) => {
+    const v = values.find((x) => x !== null);
+    return typeof v === 'boolean' ? 'boolean' : typeof v === 'number' ? 'integer' : 'text';
+  });
+  const cols = sql.join(columns.map((c) => sql.id(snake(c))));
+  const source = sql.join(arrays.map((a, j) => sql`${a}::${sql.raw(types[j]!)}[]`));
+  const target = sql.join(keys.map((k) => sql.id(snake(k))));
+  const onConflict =
+    updatable.length === 0
+      ? sql`do nothing`
+      : sql`do update set ${sql.join(updatable.map((c) => sql`${sql.id(snake(c))} = excluded.${sql.id(snake(c))}`))}`;
+  await sql`insert into ${sql.id(snake(table))} (${cols}) select * from unnest(${source}) on conflict (${target}) ${onConflict}`.execute(db);
+}
+
+async function applyChanges(db: AnyDb, changes: Change[], unnest = false): Promise<void> {
   let i = 0;
   while (i < changes.length) {
     // Batch a run of puts to one table with distinct keys into one statement.
@@ -421,7 +447,7 @@ async function applyChanges(db: AnyDb, changes: Change[]): Promise<void> {
     }
     const batch: TableRows[TableName][] = [];
     const seen = new Set<string>();
-    while (i < changes.length && batch.length < 1000) {
+    while (i < changes.length && batch.length < (unnest ? 10_000 : 1000)) {
       const c = changes[i]!;
       if (c.table !== first.table || c.op !== 'put') break;
       const k = keys.map((key) => String((c.row as unknown as Record<string, unknown>)[key])).join('\u0000');
@@ -432,6 +458,10 @@ async function applyChanges(db: AnyDb, changes: Change[]): Promise<void> {
     }
     const columns = Object.keys(batch[0]!);
     const updatable = columns.filter((c) => !keys.includes(c));
+    if (unnest) {
+      await insertUnnest(db, SQL_TABLE[first.table], columns, keys, updatable, batch as unknown as Record<string, unknown>[]);
+      continue;
+    }
     await db
       .insertInto(SQL_TABLE[first.table])
       .values(batch)
