@@ -39,12 +39,23 @@ export type SignIn =
 export const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 const secret = (): string => randomBytes(32).toString('base64url');
 
+/** How long a token lookup is reused before the store is asked again. */
+export const TOKEN_CACHE_MS = 5000;
+
 export class Auth {
   private readonly failures = new Map<string, { count: number; since: number }>();
   /** A hash to verify against when the account does not exist, so timing does not tell. */
   private dummy: Promise<string> | undefined;
 
   constructor(readonly lectern: Lectern) {}
+
+  /**
+   * Tokens looked up in the last few seconds, by hash: a service asking thousands of times a second
+   * should not cost a database query each time. A revocation here empties it at once; one made by
+   * another server process takes effect here within TOKEN_CACHE_MS. The user's status is checked
+   * on every request regardless.
+   */
+  private readonly tokenCache = new Map<string, { t: { institutionId: string; id: string; userId: string } | undefined; until: number }>();
 
   hashPassword(password: string): Promise<string> {
     return hash(password, { algorithm: ARGON2ID });
@@ -118,7 +129,15 @@ export class Auth {
   /** The identity behind a bearer token, or undefined. */
   async fromToken(token: string): Promise<Identity | undefined> {
     if (!token.startsWith(TOKEN_PREFIX)) return undefined;
-    const t = await this.lectern.store.findToken(sha256(token));
+    const hash = sha256(token);
+    const now = Date.now();
+    let hit = this.tokenCache.get(hash);
+    if (!hit || hit.until < now) {
+      hit = { t: await this.lectern.store.findToken(hash), until: now + TOKEN_CACHE_MS };
+      if (this.tokenCache.size > 10_000) this.tokenCache.clear();
+      this.tokenCache.set(hash, hit);
+    }
+    const t = hit.t;
     return t && (await this.stillActive(t.institutionId, t.userId)) ? { institutionId: t.institutionId, userId: t.userId, via: 'token', id: t.id } : undefined;
   }
 
@@ -140,6 +159,7 @@ export class Auth {
       const mine = await this.lectern.store.listTokens(institutionId, userId);
       if (!mine.some((t) => t.id === id)) return false;
     }
+    this.tokenCache.clear();
     return this.lectern.store.revokeToken(institutionId, id);
   }
 

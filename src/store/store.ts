@@ -260,6 +260,25 @@ export class Store {
     return this.db.transaction().execute(async (trx) => fn(new WriteTx(trx, institutionId, this.kind === 'postgres' ? this.channel : undefined)));
   }
 
+  /**
+   * Loads a whole institution at once (a restore, or a benchmark's generated university): its rows
+   * in one transaction as revision 1, with one changelog and audit entry naming the load rather than
+   * repeating every row. Refused if the institution exists.
+   */
+  async seed(row: InstitutionRow, changes: Change[], actor: string): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('institution').values({ ...row, revision: 0 }).execute();
+      const db = trx as unknown as AnyDb;
+      await applyChanges(db, changes.filter((c) => c.table !== 'institution'), this.kind === 'postgres');
+      await db.insertInto('changelog').values({ institutionId: row.institutionId, revision: 1, changes: JSON.stringify([{ table: 'institution', op: 'put', row }]) }).execute();
+      await db
+        .insertInto('auditLog')
+        .values({ institutionId: row.institutionId, revision: 1, actor, operation: 'institution.seed', target: `institution:${row.institutionId}`, changes: JSON.stringify([{ table: 'seed', key: row.institutionId, before: null, after: { rows: changes.length } }]) })
+        .execute();
+      await db.updateTable('institution').set({ revision: 1 }).where('institutionId', '=', row.institutionId).execute();
+    });
+  }
+
   /** Creates an institution as its revision 1; a duplicate id fails with a unique violation. */
   async createInstitution(row: InstitutionRow, changes: Change[], audit: Omit<AuditEntry, 'institutionId' | 'revision' | 'at'>): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
