@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM } from '../src/policy/index.js';
 import { Lectern } from '../src/services/lectern.js';
-import type { Store } from '../src/store/store.js';
+import { Store } from '../src/store/store.js';
 import { World } from '../src/world/world.js';
 import { DRIVERS, freshId, ok, openTestStore, smallInstitution } from './helpers.js';
 
@@ -131,6 +131,25 @@ describe.each(DRIVERS)('store on %s', (driver) => {
     ok(await lectern.run(SYSTEM, id, 'user.create', { id: 'p1', email: 'p@example.edu', firstName: 'P', lastName: '1' }));
     const clash = await other.run(SYSTEM, id, 'user.create', { id: 'p2', email: 'p@example.edu', firstName: 'P', lastName: '2' });
     expect(clash).toMatchObject({ status: 'conflict', code: 'duplicateEmail', field: 'email' });
+  });
+
+  it.runIf(driver === 'postgres')('hears another process\'s commits through LISTEN/NOTIFY, without being asked', async () => {
+    const id = await smallInstitution(lectern);
+    const other = await Store.open({ databaseUrl: process.env.DATABASE_URL!, schema: store.schema });
+    const follower = new Lectern(other);
+    const stop = follower.follow();
+    try {
+      const w2 = (await follower.world(id))!;
+      await new Promise((r) => setTimeout(r, 300)); // the listener connects
+      const out = ok(await lectern.run(SYSTEM, id, 'user.create', { id: 'heard', email: 'heard@example.edu', firstName: 'H', lastName: 'D' }));
+      const deadline = Date.now() + 2000;
+      while (w2.revision < out.revision && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(w2.revision).toBe(out.revision);
+      expect(w2.user('heard')?.email).toBe('heard@example.edu');
+    } finally {
+      await stop();
+      await other.close();
+    }
   });
 
   it('refuses a second institution with the same id, and keeps institutions apart', async () => {

@@ -12,8 +12,6 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/app.js';
 import { CONSOLE_DIR } from '../../src/api/public.js';
-import type { Outcome } from '../../src/domain/outcome.js';
-import { SYSTEM } from '../../src/policy/index.js';
 import { loadWorldFile } from '../../src/scenario/run.js';
 import { Auth } from '../../src/services/auth.js';
 import { Lectern } from '../../src/services/lectern.js';
@@ -30,10 +28,6 @@ let app: FastifyInstance;
 let browser: Browser;
 let page: Page;
 let base: string;
-
-function ok(o: Outcome): void {
-  if (o.status !== 'ok') throw new Error(`set-up refused: ${o.status} ${o.message}`);
-}
 
 async function shot(name: string): Promise<void> {
   await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });

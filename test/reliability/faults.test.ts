@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BATCH } from '../../src/services/imports/csv.js';
 import {
   call, cli, cliChild, createDatabase, directToken, PG, rng, ROOT, scale, seed, sleep, startServer, terminateConnections, type Answer, type TestDatabase,
 } from './harness.js';
@@ -121,7 +122,7 @@ describe.skipIf(!PG)('faults: kill -9 and dropped database connections', () => {
     expect(r.signal).toBe('SIGKILL');
     const committed = (await revisionOf()) - before;
     expect(committed).toBeGreaterThanOrEqual(2);
-    expect(committed).toBeLessThan(IMPORT_ROWS / 1000);
+    expect(committed).toBeLessThan(IMPORT_ROWS / DEFAULT_BATCH.postgres);
     // Every committed batch is whole: 1,000 users in one changelog entry, audited as one import.
     const batches = await db.q<{ revision: string; n: string; op: string }>(
       `select c.revision, jsonb_array_length(c.changes::jsonb) as n, a.operation as op
@@ -129,9 +130,9 @@ describe.skipIf(!PG)('faults: kill -9 and dropped database connections', () => {
         where c.institution_id = $1 and c.revision > $2 order by c.revision`,
       ['rel', before],
     );
-    expect(batches.map((b) => [num(b.n), b.op])).toEqual(Array.from({ length: committed }, () => [1000, 'import.users']));
+    expect(batches.map((b) => [num(b.n), b.op])).toEqual(Array.from({ length: committed }, () => [DEFAULT_BATCH.postgres, 'import.users']));
     const imported = num((await db.q("select count(*) as n from app_user where institution_id = $1 and id like 'imp%'", ['rel']))[0]!.n);
-    expect(imported).toBe(committed * 1000);
+    expect(imported).toBe(committed * DEFAULT_BATCH.postgres);
     await storeConsistent();
     await tablesMatchChangelog();
 

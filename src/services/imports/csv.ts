@@ -37,6 +37,9 @@ export class ImportRefused extends Error {
   }
 }
 
+/** Rows per transaction: larger batches pay off on PostgreSQL, where each is one round of unnest inserts. */
+export const DEFAULT_BATCH = { pglite: 1000, postgres: 5000 } as const;
+
 export interface ImportOptions {
   dryRun?: boolean;
   batchSize?: number;
@@ -83,8 +86,7 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
   const d = lectern.check(world, principal, kind.importAction, `institution:${institutionId}`, { kind: kind.name });
   if (!d.allow) throw new ImportRefused({ status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons });
   const scratch = opts.dryRun ? await lectern.scratchWorld(institutionId) : undefined;
-  // Larger batches pay off on PostgreSQL, where each is one round of unnest inserts.
-  const batchSize = opts.batchSize ?? (lectern.store.kind === 'postgres' ? 5000 : 1000);
+  const batchSize = opts.batchSize ?? DEFAULT_BATCH[lectern.store.kind];
   const { delimiter, stream } = await sniffDelimiter(input);
   const parser = stream.pipe(
     parse({ bom: true, delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, skip_records_with_error: true }),
