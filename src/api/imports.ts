@@ -9,10 +9,10 @@
 import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ImportRefused, exportCsv, importCsv, resultLine, summarize, type ImportKind } from '../services/imports/csv.js';
+import { exportCsv, type ImportKind } from '../services/imports/csv.js';
 import { KIND_NAMES, kindNamed } from '../services/imports/kinds.js';
-import type { RowResult } from '../services/lectern.js';
-import { authorize, caller, fromRefusal, HttpError } from './http.js';
+import { authorize, caller, HttpError } from './http.js';
+import { runUpload } from './upload.js';
 import { CSV_BODY_LIMIT } from './licenses.js';
 
 const KindParam = Type.Object({ kind: Type.String({ minLength: 1, maxLength: 40, description: KIND_NAMES.join(' | ') }) }, { additionalProperties: false });
@@ -44,35 +44,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ),
       },
     },
-    async (req, reply) => {
-      const c = caller(req);
-      const k = kind(req.params.kind);
-      const body: unknown = req.body ?? '';
-      if (typeof body !== 'string') {
-        throw new HttpError(415, { code: 'unsupportedMediaType', field: 'Content-Type', message: `send the ${k.name} CSV as the request body with Content-Type: text/csv` });
-      }
-      const { dryRun = false, format = 'json' } = req.query;
-      const results: RowResult[] = [];
-      try {
-        for await (const batch of importCsv(app.lectern, c.principal, c.institutionId, k, Readable.from([body]), { dryRun })) results.push(...batch);
-      } catch (e) {
-        if (e instanceof ImportRefused) throw fromRefusal(e.refusal);
-        throw e;
-      }
-      if (format === 'csv') {
-        reply.type('text/csv; charset=utf-8');
-        return ['line,outcome,reason\r\n', ...results.map(resultLine)].join('');
-      }
-      return {
-        kind: k.name,
-        summary: summarize(results, dryRun),
-        results: results.map((r) =>
-          r.status === 'ok'
-            ? { line: r.line, outcome: r.changed ? 'applied' : 'unchanged', reason: '' }
-            : { line: r.line, outcome: r.status, reason: r.message, code: r.code, ...(r.field ? { field: r.field } : {}) },
-        ),
-      };
-    },
+    async (req, reply) => runUpload(app, req, reply, kind(req.params.kind), req.query),
   );
 
   app.get('/exports/:kind', { schema: { summary: 'what the caller may see of one kind, as a CSV file that is a template for import', tags: ['imports'], params: KindParam } }, async (req, reply) => {

@@ -9,12 +9,13 @@ import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isPresenter } from '../policy/index.js';
-import { ImportRefused, exportCsv, importCsv, resultLine, summarize } from '../services/imports/csv.js';
+import { exportCsv, summarize } from '../services/imports/csv.js';
 import { licenseKind } from '../services/imports/licenses.js';
-import type { BatchRow, RowResult } from '../services/lectern.js';
+import type { BatchRow } from '../services/lectern.js';
 import { freeSeats } from '../services/ops/license.js';
 import type { World } from '../world/world.js';
-import { abilities, authorize, type Caller, caller, decideAs, fromRefusal, HttpError, runOp } from './http.js';
+import { abilities, authorize, type Caller, caller, decideAs, HttpError, runOp } from './http.js';
+import { runUpload, rowView } from './upload.js';
 
 /** The largest CSV an import accepts. */
 export const CSV_BODY_LIMIT = 50 * 1024 * 1024;
@@ -43,14 +44,6 @@ function academicUnits(w: World, userId: string): string[] {
 }
 
 /** A row result as an outcome per user (bulk) or per line (import). */
-function outcomeOf(r: RowResult): string {
-  return r.status === 'ok' ? (r.changed ? 'applied' : 'unchanged') : r.status;
-}
-
-function reasonOf(r: RowResult): string {
-  return r.status === 'ok' ? '' : r.message;
-}
-
 export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The CSV import takes the file as it is (text/csv), up to 50 MB; only in this plugin.
   app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
@@ -183,7 +176,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       summary: summarize(results, false),
       results: results.map((r, i) => ({
         user: users[i]!,
-        outcome: outcomeOf(r),
+        outcome: rowView(r).outcome,
         ...(r.status === 'ok' ? (r.result !== undefined ? { result: r.result } : {}) : { code: r.code, message: r.message, ...(r.field ? { field: r.field } : {}), ...(r.reasons ? { reasons: r.reasons } : {}) }),
       })),
     };
@@ -226,29 +219,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ),
       },
     },
-    async (req, reply) => {
-      const c = caller(req);
-      const body: unknown = req.body ?? '';
-      if (typeof body !== 'string') {
-        throw new HttpError(415, { code: 'unsupportedMediaType', field: 'Content-Type', message: 'send the license CSV as the request body with Content-Type: text/csv' });
-      }
-      const { dryRun = false, format = 'json' } = req.query;
-      const results: RowResult[] = [];
-      try {
-        for await (const batch of importCsv(app.lectern, c.principal, c.institutionId, licenseKind, Readable.from([body]), { dryRun })) results.push(...batch);
-      } catch (e) {
-        if (e instanceof ImportRefused) throw fromRefusal(e.refusal);
-        throw e;
-      }
-      if (format === 'csv') {
-        reply.type('text/csv; charset=utf-8');
-        return ['line,outcome,reason\r\n', ...results.map(resultLine)].join('');
-      }
-      return {
-        summary: summarize(results, dryRun),
-        results: results.map((r) => ({ line: r.line, outcome: outcomeOf(r), reason: reasonOf(r), ...(r.status !== 'ok' ? { code: r.code, ...(r.field ? { field: r.field } : {}) } : {}) })),
-      };
-    },
+    async (req, reply) => runUpload(app, req, reply, licenseKind, req.query),
   );
 
   app.get('/licenses/export', { schema: { summary: 'every license assignment as a license CSV, a template for import (license.export)', tags: ['licenses'] } }, async (req, reply) => {
