@@ -8,6 +8,7 @@
  * and the HTTP routes.
  */
 import { Readable } from 'node:stream';
+import { FileDirectory } from '../src/services/directory/index.js';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/api/app.js';
@@ -96,6 +97,18 @@ describe.each(DRIVERS)('CSV imports and exports (%s)', (driver) => {
 
   const outcome = (r: RowResult) => (r.status === 'ok' ? (r.changed ? 'applied' : 'unchanged') : r.status);
   const outcomes = (rs: RowResult[]) => rs.map((r) => `${r.line}:${outcome(r)}${r.status !== 'ok' && r.field ? `:${r.field}` : ''}`);
+
+  it('fills names and email of new users of an external identity provider from its directory, row by row', async () => {
+    const inst = await institution();
+    lectern.directories.set('campus', new FileDirectory('campus', [{ username: 'rsato', firstName: 'Ren', lastName: 'Sato', email: 'ren.sato@campus.edu' }]));
+    try {
+      const r = await run(inst, k('users'), 'Id,Identity Provider\r\nrsato,campus\r\nnobody,campus\r\nlocal1,\r\n');
+      expect(outcomes(r)).toEqual(['2:applied', '3:notFound:Username', '4:invalid:Email']);
+      expect((await lectern.refresh(inst))!.user('rsato')).toMatchObject({ firstName: 'Ren', lastName: 'Sato', email: 'ren.sato@campus.edu', identityProvider: 'campus' });
+    } finally {
+      lectern.directories.delete('campus');
+    }
+  });
 
   it('export → import is a no-op for every kind: every row unchanged, nothing written', async () => {
     const inst = await institution();

@@ -11,6 +11,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Auth } from '../services/auth.js';
+import { DirectoryError } from '../services/directory/index.js';
 import type { Lectern } from '../services/lectern.js';
 import { auditRoutes } from './audit.js';
 import { collectionRoutes } from './collections.js';
@@ -137,6 +138,11 @@ function errorHandler(this: FastifyInstance, error: FastifyError, req: import('f
       .status(503)
       .header('retry-after', '1')
       .send({ code: 'databaseUnavailable', message: 'the database is not reachable at the moment; nothing was written, try again shortly' });
+  }
+  if (error instanceof DirectoryError) {
+    // The user's identity provider did not answer (LDAP down, wrong credentials): not Lectern's fault.
+    req.log.warn({ err: error }, 'directory unavailable');
+    return reply.status(502).send({ code: 'directoryUnavailable', field: 'identityProvider', message: error.message });
   }
   req.log.error({ err: error }, 'request failed');
   return reply.status(500).send({ code: 'internal', message: 'Lectern failed to answer; the error is in its log' });

@@ -189,7 +189,8 @@ export class Lectern {
    * left it; refused rows add nothing. A dry run plans against a private copy of the world and
    * writes nothing, so it reports exactly what a real run would.
    */
-  async runRows(principal: Principal, institutionId: string, rows: readonly BatchRow[], opts: { dryRun?: boolean; scratch?: World; label?: string } = {}): Promise<RowResult[]> {
+  async runRows(principal: Principal, institutionId: string, given: readonly BatchRow[], opts: { dryRun?: boolean; scratch?: World; label?: string } = {}): Promise<RowResult[]> {
+    const rows = await this.withDirectory(institutionId, given);
     if (opts.dryRun) {
       const scratch = opts.scratch ?? (await this.scratchWorld(institutionId));
       if (!scratch) throw new Error(`institution '${institutionId}' does not exist`);
@@ -254,6 +255,28 @@ export class Lectern {
     const found = await dir.lookup(username);
     if (!found) throw new Refused({ status: 'notFound', code: 'notInDirectory', field: 'username', message: `'${username}' is not in the ${provider} directory` });
     return { ...args, firstName: args.firstName ?? found.firstName, lastName: args.lastName ?? found.lastName, email: args.email ?? found.email };
+  }
+
+  /**
+   * Rows that create a user of an external identity provider (user.create, or a users-file row for
+   * a user who does not exist yet) get their names and email from its directory first, as a single
+   * user.create does; a row the directory cannot fill is refused on its own.
+   */
+  private async withDirectory(institutionId: string, rows: readonly BatchRow[]): Promise<readonly BatchRow[]> {
+    if (this.directories.size === 0) return rows;
+    const w = this.worlds.get(institutionId);
+    return Promise.all(
+      rows.map(async (r): Promise<BatchRow> => {
+        if ('refusal' in r || (r.op !== 'user.create' && r.op !== 'import.users')) return r;
+        if (r.op === 'import.users' && (r.args.action === 'update' || r.args.action === 'delete' || (typeof r.args.id === 'string' && w?.user(r.args.id)))) return r;
+        try {
+          return { ...r, args: await this.fromDirectory(r.args) };
+        } catch (e) {
+          if (e instanceof Refused) return { line: r.line, refusal: e.refusal };
+          return { line: r.line, refusal: { status: 'conflict', code: 'directoryUnavailable', field: 'identityProvider', message: (e as Error).message } };
+        }
+      }),
+    );
   }
 
   /** A private copy of an institution's world, for dry runs. */
