@@ -135,8 +135,8 @@ export class Lectern {
   }
 
   /** A decision, from the world in memory. */
-  check(world: World, principal: Principal, action: string, resource: string, context?: Record<string, unknown>): Decision {
-    return decide(world, principal, action, resource, context);
+  check(world: World, principal: Principal, action: string, resource: string, context?: Record<string, unknown>, opts?: { explain?: boolean }): Decision {
+    return decide(world, principal, action, resource, context, opts);
   }
 
   /** Runs one operation in an institution. Never throws for a refusal: it answers with it. */
