@@ -55,7 +55,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('changelog')
     .addColumn('institution_id', 'text', (c) => c.notNull())
     .addColumn('revision', 'integer', (c) => c.notNull())
-    .addColumn('changes', 'jsonb', (c) => c.notNull())
+    .addColumn('changes', 'json', (c) => c.notNull())
     .addColumn('committed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addPrimaryKeyConstraint('changelog_pk', ['institution_id', 'revision'])
     .execute();
@@ -68,7 +68,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('actor', 'text', (c) => c.notNull())
     .addColumn('operation', 'text', (c) => c.notNull())
     .addColumn('target', 'text', (c) => c.notNull())
-    .addColumn('changes', 'jsonb', (c) => c.notNull())
+    .addColumn('changes', 'json', (c) => c.notNull())
     .addPrimaryKeyConstraint('audit_log_pk', ['institution_id', 'revision'])
     .execute();
   // Append-only: the database itself refuses to rewrite history.
