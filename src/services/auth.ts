@@ -55,6 +55,7 @@ export class Auth {
    * another server process takes effect here within TOKEN_CACHE_MS. The user's status is checked
    * on every request regardless.
    */
+  private tokenGeneration = 0;
   private readonly tokenCache = new Map<string, { t: { institutionId: string; id: string; userId: string } | undefined; until: number }>();
 
   hashPassword(password: string): Promise<string> {
@@ -133,9 +134,13 @@ export class Auth {
     const now = Date.now();
     let hit = this.tokenCache.get(hash);
     if (!hit || hit.until < now) {
+      // A lookup that started before a revocation here must not put the revoked token back.
+      const generation = this.tokenGeneration;
       hit = { t: await this.lectern.store.findToken(hash), until: now + TOKEN_CACHE_MS };
-      if (this.tokenCache.size > 10_000) this.tokenCache.clear();
-      this.tokenCache.set(hash, hit);
+      if (generation === this.tokenGeneration) {
+        if (this.tokenCache.size > 10_000) this.tokenCache.clear();
+        this.tokenCache.set(hash, hit);
+      }
     }
     const t = hit.t;
     return t && (await this.stillActive(t.institutionId, t.userId)) ? { institutionId: t.institutionId, userId: t.userId, via: 'token', id: t.id } : undefined;
@@ -159,8 +164,11 @@ export class Auth {
       const mine = await this.lectern.store.listTokens(institutionId, userId);
       if (!mine.some((t) => t.id === id)) return false;
     }
+    this.tokenGeneration++;
+    const revoked = await this.lectern.store.revokeToken(institutionId, id);
+    this.tokenGeneration++;
     this.tokenCache.clear();
-    return this.lectern.store.revokeToken(institutionId, id);
+    return revoked;
   }
 
   private async stillActive(institutionId: string, userId: string): Promise<boolean> {

@@ -148,6 +148,7 @@ export class Lectern {
       const operation = OPERATIONS[op];
       if (!operation) return { status: 'invalid', code: 'unknownOperation', field: 'do', message: `do: '${op}' is not an operation Lectern knows` };
       if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalid('with', 'must be a mapping of arguments');
+      if (op === 'user.create' || op === 'user.update') this.assertProvider(args);
       if (op === 'user.create') args = await this.fromDirectory(args);
       if (!(await this.world(institutionId))) {
         return { status: 'notFound', code: 'notFound', field: 'institution', message: `institution '${institutionId}' does not exist` };
@@ -239,6 +240,13 @@ export class Lectern {
       if (dirty) this.forgetWorld(institutionId);
       throw e;
     }
+  }
+
+  /** With identity providers configured, a user's provider is `local` or one of them. */
+  private assertProvider(args: Args): void {
+    const p = args.identityProvider;
+    if (this.directories.size === 0 || p === undefined || p === null || p === 'local' || (typeof p === 'string' && this.directories.has(p))) return;
+    throw invalid('identityProvider', `'${String(p)}' is not a configured identity provider (configured: local, ${[...this.directories.keys()].join(', ')})`, 'enum');
   }
 
   /**

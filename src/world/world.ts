@@ -99,6 +99,7 @@ export class World {
     const map = this.tables[change.table] as Map<string, object>;
     const key = keyOf(change.table, change.row);
     const old = map.get(key);
+    if (change.op === 'del' && old === undefined) return; // nothing to delete: nothing to reindex
     const next = change.op === 'put' ? { ...change.row } : undefined;
     if (next) map.set(key, next);
     else map.delete(key);
@@ -163,6 +164,8 @@ export class World {
         const n = next as ClassRow | undefined;
         if (o) multiDel(this.classesBySection, o.sectionId, o.id);
         if (n) multiAdd(this.classesBySection, n.sectionId, n.id);
+        // A class moving to another section moves what is published in it.
+        if (o && n && o.sectionId !== n.sectionId) for (const m of this.mediaInClass(n.id)) this.recomputeSections(m);
         return;
       }
       case 'media': {
@@ -178,13 +181,7 @@ export class World {
         if (next) list.push(next as PublicationRow);
         if (list.length > 0) this.pubsByMedia.set(p.mediaId, list);
         else this.pubsByMedia.delete(p.mediaId);
-        const sections: string[] = [];
-        for (const x of list) {
-          const sid = this.tables.class.get(x.classId)?.sectionId;
-          if (sid !== undefined && !sections.includes(sid)) sections.push(sid);
-        }
-        if (sections.length > 0) this.sectionsByMedia.set(p.mediaId, sections);
-        else this.sectionsByMedia.delete(p.mediaId);
+        this.recomputeSections(p.mediaId);
         if (next) multiAdd(this.mediaByClass, p.classId, p.mediaId);
         else multiDel(this.mediaByClass, p.classId, p.mediaId);
         return;
@@ -263,6 +260,16 @@ export class World {
       default:
         return;
     }
+  }
+
+  private recomputeSections(mediaId: string): void {
+    const sections: string[] = [];
+    for (const x of this.pubsByMedia.get(mediaId) ?? []) {
+      const sid = this.tables.class.get(x.classId)?.sectionId;
+      if (sid !== undefined && !sections.includes(sid)) sections.push(sid);
+    }
+    if (sections.length > 0) this.sectionsByMedia.set(mediaId, sections);
+    else this.sectionsByMedia.delete(mediaId);
   }
 
   // --- the read interface policy uses ---

@@ -149,7 +149,17 @@ export const teachingOps: Record<string, Operation> = {
       const cur = must(w.course(id(args, 'course')), 'course', 'course', String(args.course));
       const unit = unitArg(w, args, 'unit');
       authorize(ctx, 'course.update', `course:${cur.id}`);
-      if (unit !== undefined && unit !== cur.unitId) authorize(ctx, 'course.create', `unit:${unit}`);
+      if (unit !== undefined && unit !== cur.unitId) {
+        authorize(ctx, 'course.create', `unit:${unit}`);
+        // Every section's term must still belong to a unit containing the course's new unit.
+        for (const sec of w.tables.section.values()) {
+          if (sec.courseId !== cur.id) continue;
+          const t = w.term(sec.termId)!;
+          if (!w.tree.within(unit, t.unitId)) {
+            throw conflict('termOutOfScope', `section ${sec.id} runs in term ${t.id} of ${w.tree.name(t.unitId)}, which does not contain ${w.tree.name(unit)}`, 'unit');
+          }
+        }
+      }
       const row: CourseRow = { ...cur, name: optStr(args, 'name') ?? cur.name, unitId: unit ?? cur.unitId };
       return { changes: put('course', row, cur), target: `course:${cur.id}`, result: row };
     },
@@ -190,8 +200,12 @@ export const teachingOps: Record<string, Operation> = {
       only(args, this.fields);
       const cur = must(w.section(id(args, 'section')), 'section', 'section', String(args.section));
       const termId = optId(args, 'term');
-      if (termId !== undefined) must(w.term(termId), 'term', 'term', termId);
+      const term = termId === undefined ? undefined : must(w.term(termId), 'term', 'term', termId);
       authorize(ctx, 'section.update', `section:${cur.id}`);
+      const courseUnit = w.course(cur.courseId)!.unitId;
+      if (term && !w.tree.within(courseUnit, term.unitId)) {
+        throw invalid('term', `term ${term.id} belongs to ${w.tree.name(term.unitId)}, which does not contain the course's unit ${w.tree.name(courseUnit)}`, 'scope');
+      }
       const row: SectionRow = { ...cur, name: optStr(args, 'name') ?? cur.name, termId: termId ?? cur.termId };
       return { changes: put('section', row, cur), target: `section:${cur.id}`, result: row };
     },
@@ -219,6 +233,10 @@ export const teachingOps: Record<string, Operation> = {
       authorize(ctx, 'section.enroll', `section:${section.id}`, { user: userId, role });
       assertMayHold(w, userId, section.id, role);
       const cur = w.sectionRole(userId, section.id);
+      if (cur === 'instructor' && role !== 'instructor') {
+        const presenting = [...w.tables.schedule.values()].filter((x) => x.sectionId === section.id && x.presenterId === userId).map((x) => x.id);
+        if (presenting.length) throw conflict('inUse', `${userId} presents schedules of this section (${presenting.join(', ')}), and a presenter is an instructor; change their presenter first`, 'role');
+      }
       const row = { institutionId: w.institutionId, sectionId: section.id, userId, role };
       return { changes: cur === role ? [] : [{ table: 'enrollment', op: 'put', row }], target: `section:${section.id}`, result: row };
     },

@@ -62,7 +62,18 @@ export const unitOps: Record<string, Operation> = {
       if (holders.length > 0) {
         throw conflict('unitNotEmpty', `roles are still granted at ${unitId} (to ${holders.sort().join(', ')}); revoke them first`, 'unit');
       }
-      return { changes: [{ table: 'unit', op: 'del', row: cur }], target: `unit:${unitId}` };
+      // What belongs to the unit must go first; its own settings go with it.
+      const belongs = [
+        ...[...w.tables.course.values()].filter((x) => x.unitId === unitId).map((x) => `course ${x.id}`),
+        ...[...w.tables.term.values()].filter((x) => x.unitId === unitId).map((x) => `term ${x.id}`),
+        ...[...w.tables.library.values()].filter((x) => x.unitId === unitId).map((x) => `library ${x.id}`),
+        ...[...w.tables.schedule.values()].filter((x) => x.unitId === unitId && x.sectionId === null).map((x) => `schedule ${x.id}`),
+      ];
+      if (belongs.length > 0) {
+        throw conflict('unitNotEmpty', `unit ${unitId} still holds ${belongs.slice(0, 5).join(', ')}${belongs.length > 5 ? ', …' : ''}; move or delete them first`, 'unit');
+      }
+      const settings = [...(w.settingsAt('unit', unitId)?.values() ?? [])].map((row) => ({ table: 'setting' as const, op: 'del' as const, row }));
+      return { changes: [...settings, { table: 'unit', op: 'del', row: cur }], target: `unit:${unitId}` };
     },
   },
 };
