@@ -3,7 +3,8 @@
  * against the same server `lectern serve` runs (buildApp over a fresh embedded store loaded with
  * scenarios/demo.yaml, serving web/dist) on a free port. The demo has people and units only, so the
  * set-up adds license packs, teaching data, a library and a collection through Lectern.run.
- * Each page is photographed into docs/screenshots/.
+ * With LECTERN_SCREENSHOTS=1 (`npm run screenshots`) each page is photographed into
+ * docs/screenshots/; `npm test` leaves the tracked pictures alone.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -29,8 +30,10 @@ let browser: Browser;
 let page: Page;
 let base: string;
 
+const SHOOTING = process.env.LECTERN_SCREENSHOTS === '1';
+
 async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
+  if (SHOOTING) await page.screenshot({ path: `${SHOTS}${name}.png`, fullPage: true });
 }
 
 /** Picks a user in a typeahead by typing part of a name and choosing the first suggestion. */
@@ -47,7 +50,7 @@ async function pickUser(label: string, typed: string, expected: RegExp): Promise
 beforeAll(async () => {
   if (!existsSync(`${CONSOLE_DIR}/index.html`)) throw new Error('web/dist is not built: run `npm run build:web` first (npm run test:browser does)');
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
-  mkdirSync(SHOTS, { recursive: true });
+  if (SHOOTING) mkdirSync(SHOTS, { recursive: true });
   store = await Store.open({});
   await store.migrate();
   const lectern = new Lectern(store);
