@@ -111,6 +111,7 @@ export function registerLicenses(cli: Command, cfg: Config): void {
   const lic = cli.command('licenses').description('Personal Capture license CSV files (Username,Action,License ID)');
   lic
     .command('import')
+    .description('assign, autoassign, revoke and revokeall from a CSV file; every row applied or refused on its own, with a summary')
     .argument('<file>', 'a CSV file with the header Username,Action,License ID')
     .option('--dry-run', 'report what would happen, write nothing')
     .option('--institution <id>', 'the institution (default: the only one)')
@@ -121,6 +122,7 @@ export function registerLicenses(cli: Command, cfg: Config): void {
     });
   lic
     .command('export')
+    .description('every seat as a CSV file that is also a valid import file')
     .option('--out <file>', 'write to a file instead of standard output')
     .option('--institution <id>', 'the institution (default: the only one)')
     .option('--as <user>', 'act as this user (default: Lectern itself)')

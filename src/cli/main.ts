@@ -1,6 +1,7 @@
 /**
  * cli/: the `lectern` command. Thin: it parses arguments, opens the store and calls services.
  */
+import { readFileSync } from 'node:fs';
 import { stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
@@ -38,7 +39,21 @@ function parseJsonOption(v: string): Record<string, unknown> {
 
 export function program(): Command {
   const cfg = configFromEnv();
-  const cli = new Command('lectern').description('Lectern: the access, role and license authority for lecture capture');
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  const cli = new Command('lectern')
+    .description('Lectern: the access, role and license authority for lecture capture')
+    .version(version, '-V, --version', 'print the version')
+    // Usage errors (unknown command or option, a bad argument) exit 2, as documented below.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+    .addHelpText(
+      'after',
+      `
+Exit codes:
+  0  done (check: allow; test: every expectation held; import: every row applied or unchanged)
+  1  done, but something was refused or failed (test: a failing expectation; import: a refused row)
+  2  could not run: bad arguments, a missing file or institution, a database error
+  3  check: deny`,
+    );
 
   cli
     .command('test')

@@ -102,7 +102,9 @@ export function registerServe(cli: Command, cfg: Config): void {
     .action(async (o: { institution?: string; user?: string }) => {
       await withStore(cfg, async (_lectern, auth, store) => {
         const institutionId = await institutionOf(store, o.institution);
-        for (const t of await auth.listTokens(institutionId, o.user)) {
+        const tokens = await auth.listTokens(institutionId, o.user);
+        if (tokens.length === 0) console.log(`no tokens in ${institutionId}${o.user ? ` for ${o.user}` : ''}`);
+        for (const t of tokens) {
           console.log(`${t.id}\t${t.userId}\t${t.name}\tcreated ${t.createdAt.toISOString()}${t.revokedAt ? `\trevoked ${t.revokedAt.toISOString()}` : ''}`);
         }
       });
