@@ -117,7 +117,7 @@ export const ACTIONS = [
   'user.view', 'user.create', 'user.update', 'user.deactivate', 'user.delete',
   'role.grant', 'role.revoke',
   'license.view', 'license.assign', 'license.revoke', 'license.import', 'license.export',
-  'licensePack.create',
+  'licensePack.create', 'licensePack.update',
   'term.view', 'course.view', 'section.view', 'schedule.view', 'room.view', 'device.view',
   'term.create', 'term.update', 'term.delete',
   'course.create', 'course.update', 'course.delete',

@@ -74,4 +74,6 @@ export const licenseRules: RuleTable = {
   'license.import': change,
   'licensePack.create': ({ actor }) =>
     actor.isSystemAdmin ? allow(because`${actor.name} is a system admin`) : deny(because`license packs are created by system admins; ${actor.name} is not one`),
+  'licensePack.update': ({ actor }) =>
+    actor.isSystemAdmin ? allow(because`${actor.name} is a system admin`) : deny(because`license packs are changed by system admins; ${actor.name} is not one`),
 };

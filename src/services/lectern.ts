@@ -4,22 +4,28 @@
  * the store, authorize through policy, validate, write the rows with the changelog and audit
  * entries, then apply the same changes to the world and answer with the new revision.
  */
-import { LICENSING_MODES } from '../domain/catalog.js';
 import { type Decision, type Outcome, type Refusal, Refused, invalid } from '../domain/outcome.js';
 import { rowKey, type Change, type InstitutionRow, type UnitRow } from '../domain/rows.js';
-import { Actor, decide, type Principal } from '../policy/index.js';
+import { Actor, type Principal } from '../policy/index.js';
 import type { Store } from '../store/store.js';
 import { World } from '../world/world.js';
 import type { Operation, Plan } from './operation.js';
 import { BASE_OPERATIONS } from './operations.js';
 import { importOperations } from './imports/kinds.js';
-import { id, only, optBool, optEnum, str, type Args } from './validate.js';
+import { judge } from './agree.js';
+import { INSTITUTION_CREATE } from './ops/institution.js';
+import { readArgs, type Args } from './validate.js';
 
 /** Every operation: the domain's and the import rows' (SPEC §10). */
-export const OPERATIONS: Record<string, Operation> = { ...BASE_OPERATIONS, ...importOperations };
+export const OPERATIONS: Readonly<Record<string, Operation>> = { ...BASE_OPERATIONS, ...importOperations };
+
+/** An operation by name (own names only: `toString` or `__proto__` is no operation). */
+export function operationNamed(name: string): Operation | undefined {
+  return Object.hasOwn(OPERATIONS, name) ? OPERATIONS[name] : undefined;
+}
 
 export function isOperation(name: string): boolean {
-  return name === 'institution.create' || name in OPERATIONS;
+  return name === 'institution.create' || operationNamed(name) !== undefined;
 }
 
 /** One row of a batch: an operation to run, or a row already refused while reading it. */
@@ -134,9 +140,9 @@ export class Lectern {
     return { kind: 'user', institutionId, userId, systemAdmin };
   }
 
-  /** A decision, from the world in memory. */
+  /** A decision, from the world in memory; on an operation's action, the operation's own answer (SPEC §11). */
   check(world: World, principal: Principal, action: string, resource: string, context?: Record<string, unknown>, opts?: { explain?: boolean }): Decision {
-    return decide(world, principal, action, resource, context, opts);
+    return judge(world, principal, action, resource, context, opts);
   }
 
   /** Runs one operation in an institution. Never throws for a refusal: it answers with it. */
@@ -145,8 +151,8 @@ export class Lectern {
     let applied = false;
     try {
       if (op === 'institution.create') return await this.createInstitution(principal, args);
-      const operation = OPERATIONS[op];
-      if (!operation) return { status: 'invalid', code: 'unknownOperation', field: 'do', message: `do: '${op}' is not an operation Lectern knows` };
+      const operation = typeof op === 'string' ? operationNamed(op) : undefined;
+      if (!operation) return { status: 'invalid', code: 'unknownOperation', field: 'do', message: `do: '${String(op)}' is not an operation Lectern knows` };
       if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalid('with', 'must be a mapping of arguments');
       if (op === 'user.create' || op === 'user.update') this.assertProvider(args);
       if (op === 'user.create') args = await this.fromDirectory(args);
@@ -162,11 +168,10 @@ export class Lectern {
         if (world.revision < storeRevision) {
           for (const e of await tx.changesSince(world.revision)) world.applyRevision(e.revision, e.changes);
         }
-        const actor = new Actor(world, principal);
-        const plan = operation.plan({ world, actor, principal, args });
+        const { plan } = operation.evaluate(world, principal, args);
         if (plan.changes.length === 0) return { status: 'ok', revision: world.revision, changed: false, result: plan.result };
         const revision = storeRevision + 1;
-        await tx.commit(revision, plan.changes, this.auditOf(world, actor, op, plan));
+        await tx.commit(revision, plan.changes, this.auditOf(world, new Actor(world, principal), op, plan));
         world.applyRevision(revision, plan.changes);
         applied = true;
         return { status: 'ok', revision, changed: true, result: plan.result };
@@ -295,10 +300,10 @@ export class Lectern {
 
   private planRow(world: World, principal: Principal, row: BatchRow, apply: (changes: Change[]) => void): { result: RowResult } {
     if ('refusal' in row) return { result: { line: row.line, ...row.refusal } };
-    const operation = OPERATIONS[row.op];
+    const operation = operationNamed(row.op);
     if (!operation) return { result: { line: row.line, status: 'invalid', code: 'unknownOperation', message: `'${row.op}' is not an operation` } };
     try {
-      const plan = operation.plan({ world, actor: new Actor(world, principal), principal, args: row.args });
+      const { plan } = operation.evaluate(world, principal, row.args);
       apply(plan.changes);
       return { result: { line: row.line, status: 'ok', changed: plan.changes.length > 0, ...(plan.result !== undefined ? { result: plan.result } : {}) } };
     } catch (e) {
@@ -322,15 +327,15 @@ export class Lectern {
   }
 
   private async createInstitution(principal: Principal, args: Args): Promise<Outcome> {
-    only(args, ['id', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing', 'rootName']);
-    const institutionId = id(args, 'id');
-    const name = str(args, 'name');
+    const a = readArgs(INSTITUTION_CREATE, args);
+    const institutionId = a.id;
+    const name = a.name;
     const row: InstitutionRow = {
       institutionId,
       name,
-      delegatedAdministration: optBool(args, 'delegatedAdministration') ?? false,
-      studentLibrary: optBool(args, 'studentLibrary') ?? true,
-      personalCaptureLicensing: optEnum(args, 'personalCaptureLicensing', LICENSING_MODES) ?? 'packs',
+      delegatedAdministration: a.delegatedAdministration ?? false,
+      studentLibrary: a.studentLibrary ?? true,
+      personalCaptureLicensing: a.personalCaptureLicensing ?? 'packs',
     };
     if (principal.kind === 'user' && !principal.systemAdmin) {
       return { status: 'denied', code: 'denied', message: 'only a system admin creates institutions', reasons: ['only a system admin creates institutions'] };
@@ -338,7 +343,7 @@ export class Lectern {
     if (await this.store.currentRevision(institutionId) !== undefined) {
       return { status: 'conflict', code: 'duplicateId', field: 'id', message: `institution '${institutionId}' already exists` };
     }
-    const root: UnitRow = { institutionId, id: institutionId, parentId: null, name: typeof args.rootName === 'string' ? args.rootName : name };
+    const root: UnitRow = { institutionId, id: institutionId, parentId: null, name: a.rootName ?? name };
     const changes: Change[] = [
       { table: 'institution', op: 'put', row },
       { table: 'unit', op: 'put', row: root },

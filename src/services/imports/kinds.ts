@@ -18,14 +18,18 @@ import { decide, type Principal } from '../../policy/index.js';
 import type { World } from '../../world/world.js';
 import type { BatchRow } from '../lectern.js';
 import { BASE_OPERATIONS } from '../operations.js';
-import type { OpContext, Operation, Plan } from '../operation.js';
-import type { Args } from '../validate.js';
-import { optEnum } from '../validate.js';
+import { custom, defineOp, type Operation, type Plan } from '../operation.js';
+import { type Args, type Field, oneOf, optional, passed } from '../validate.js';
 import type { ImportKind } from './csv.js';
 import { licenseKind } from './licenses.js';
 
-type Mode = 'create' | 'update' | 'delete';
-const MODES: readonly Mode[] = ['create', 'update', 'delete'];
+const MODES = ['create', 'update', 'delete'] as const;
+
+/** Who runs a row, against which world: the sub-operations a row becomes run with the same. */
+interface RowContext {
+  world: World;
+  principal: Principal;
+}
 
 interface Spec {
   name: string;
@@ -37,15 +41,17 @@ interface Spec {
   /** Argument of the underlying operations → column, to name the column in a row's reason. */
   columnOf: Record<string, string>;
   exists(w: World, a: Record<string, unknown>): boolean;
-  create(ctx: OpContext, a: Record<string, unknown>): Plan;
-  update(ctx: OpContext, a: Record<string, unknown>): Plan;
-  remove(ctx: OpContext, a: Record<string, unknown>): Plan;
+  create(ctx: RowContext, a: Record<string, unknown>): Plan;
+  update(ctx: RowContext, a: Record<string, unknown>): Plan;
+  remove(ctx: RowContext, a: Record<string, unknown>): Plan;
   exportRows(w: World, p: Principal): Iterable<string[]>;
 }
 
-/** Plans another operation with the same world, actor and principal. */
-function call(ctx: OpContext, op: string, args: Args): Plan {
-  return BASE_OPERATIONS[op]!.plan({ ...ctx, args });
+/** Runs another operation's steps (read, load, authorize, plan) with the same world and principal. */
+function call(ctx: RowContext, op: string, args: Args): Plan {
+  const operation = BASE_OPERATIONS[op];
+  if (!operation) throw new Error(`no operation ${op}`);
+  return operation.evaluate(ctx.world, ctx.principal, args).plan;
 }
 
 /** The arguments that are present: an absent or empty cell passes nothing. */
@@ -59,7 +65,7 @@ function pick(a: Record<string, unknown>, names: Record<string, string>): Record
  * Plans `first`, then `next` against the world as `first` would leave it; the world is put back
  * before returning, so the combined plan is applied (or dropped) as one.
  */
-function then(ctx: OpContext, first: Plan, next: () => Plan | undefined): Plan {
+function then(ctx: RowContext, first: Plan, next: () => Plan | undefined): Plan {
   const w = ctx.world;
   const undo: Change[] = [];
   for (const c of first.changes) {
@@ -97,7 +103,7 @@ const users: Spec = {
   exists: (w, a) => typeof a.id === 'string' && w.user(a.id) !== undefined,
   create: (ctx, a) => call(ctx, 'user.create', a),
   update(ctx, a) {
-    const status = optEnum(a, 'status', USER_STATUSES);
+    const status = a.status === undefined ? undefined : oneOf(USER_STATUSES).read(a.status, 'status');
     const p = call(ctx, 'user.update', pick(a, { id: 'user', username: 'username', email: 'email', firstName: 'firstName', lastName: 'lastName', identityProvider: 'identityProvider' }));
     if (status === undefined) return p;
     // Status is not an update: deactivating frees license seats (SPEC §5), so it is its own operation.
@@ -273,17 +279,28 @@ const members: Spec = {
 
 const SPECS: readonly Spec[] = [users, units, terms, courses, sections, enrollments, schedules, members];
 
-/** The operation one row of a kind becomes: create, update, delete or upsert, decided at plan time. */
+/**
+ * The operation one row of a kind becomes: create, update, delete or upsert, decided at plan time.
+ * It is checked as `import.run` of its kind; the operations it becomes read the cells and check each
+ * change as they would through the API.
+ */
 function rowOperation(spec: Spec): Operation {
-  return {
-    fields: ['action', ...Object.values(spec.argOf)],
-    plan(ctx) {
-      const { action, ...a } = ctx.args as Record<string, unknown>;
-      const mode = action === undefined ? (spec.exists(ctx.world, a) ? 'update' : 'create') : (action as Mode);
+  const cells: Record<string, Field> = {};
+  for (const arg of Object.values(spec.argOf)) cells[arg] = optional(passed());
+  return defineOp({
+    action: 'import.run',
+    args: { action: optional(oneOf(MODES)), ...cells },
+    on: custom(({ world }) => ({ resource: `institution:${world.institutionId}`, context: { kind: spec.name } })),
+    plan({ world, principal, args }) {
+      const { action, ...given } = args;
+      const a: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(given)) if (v !== undefined) a[k] = v;
+      const ctx = { world, principal };
+      const mode = action ?? (spec.exists(world, a) ? 'update' : 'create');
       if (mode === 'delete') return spec.remove(ctx, a);
       return mode === 'create' ? spec.create(ctx, a) : spec.update(ctx, a);
     },
-  };
+  });
 }
 
 /** The row operations, which join Lectern's operations so Lectern.runRows plans them like any other. */

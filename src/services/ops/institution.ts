@@ -1,24 +1,29 @@
 /**
- * institution.configure, with the delegated-administration transitions of SPEC §4.
- * (institution.create needs no existing world and lives in lectern.ts.)
+ * institution.configure, with the delegated-administration transitions of SPEC §4; and the
+ * arguments of institution.create (which needs no existing world and is run in lectern.ts).
  */
 import { LICENSING_MODES } from '../../domain/catalog.js';
 import type { Change, InstitutionRow } from '../../domain/rows.js';
 import { LISTED_ONLY } from '../../policy/index.js';
-import { authorize, type Operation } from '../operation.js';
-import { optBool, optEnum, only } from '../validate.js';
+import { defineOp, inInstitution, type Operation } from '../operation.js';
+import { bool, id, oneOf, optional, text } from '../validate.js';
+
+const SETTINGS = {
+  delegatedAdministration: optional(bool()),
+  studentLibrary: optional(bool()),
+  personalCaptureLicensing: optional(oneOf(LICENSING_MODES)),
+};
+
+/** institution.create's arguments. */
+export const INSTITUTION_CREATE = { id: id(), name: text(), rootName: optional(text()), ...SETTINGS };
 
 export const institutionOps: Record<string, Operation> = {
-  'institution.configure': {
-    fields: ['delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing', 'name'],
-    plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const da = optBool(args, 'delegatedAdministration');
-      const sl = optBool(args, 'studentLibrary');
-      const pcl = optEnum(args, 'personalCaptureLicensing', LICENSING_MODES);
-      const name = typeof args.name === 'string' && args.name.trim() ? args.name.trim() : undefined;
-      authorize(ctx, 'institution.configure', `institution:${w.institutionId}`);
+  'institution.configure': defineOp({
+    action: 'institution.configure',
+    args: { ...SETTINGS, name: optional(text()) },
+    on: inInstitution(),
+    plan({ world: w, args }) {
+      const { delegatedAdministration: da, studentLibrary: sl, personalCaptureLicensing: pcl, name } = args;
       const next: InstitutionRow = {
         ...w.institution,
         ...(da !== undefined ? { delegatedAdministration: da } : {}),
@@ -46,5 +51,5 @@ export const institutionOps: Record<string, Operation> = {
       }
       return { changes, target: `institution:${w.institutionId}`, result: next };
     },
-  },
+  }),
 };

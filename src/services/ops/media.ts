@@ -1,23 +1,21 @@
 /**
  * Media operations (SPEC §7): create, edit, delete, publish, unpublish, share, post.
  */
-import { MEDIA_ORIGINS, POST_TARGETS } from '../../domain/catalog.js';
+import { MEDIA_ORIGINS, type MediaOrigin, POST_TARGETS } from '../../domain/catalog.js';
 import { conflict, invalid, notFound } from '../../domain/outcome.js';
 import type { Change, MediaRow } from '../../domain/rows.js';
+import type { Actor } from '../../policy/index.js';
 import { keyOf, type World } from '../../world/world.js';
-import { authorize, type OpContext, type Operation } from '../operation.js';
-import { id, only, optBool, optEnum, optId, optStr, str } from '../validate.js';
-
-function media(w: World, mediaId: string): MediaRow {
-  const m = w.media(mediaId);
-  if (!m) throw notFound('media', 'media', mediaId);
-  return m;
-}
+import { at, custom, defineOp, find, findOpt, type Operation } from '../operation.js';
+import { bool, id, oneOf, optional, text } from '../validate.js';
 
 /** Only Lectern itself, loading a world, says who did something on someone else's behalf. */
-function loaderOnly(ctx: OpContext, field: string): void {
-  if (ctx.args[field] !== undefined && !ctx.actor.isSystem) throw invalid(field, 'is set only when loading a world', 'unknownField');
+function loaderOnly(actor: Actor, args: Record<string, unknown>, field: string): void {
+  if (args[field] !== undefined && !actor.isSystem) throw invalid(field, 'is set only when loading a world', 'unknownField');
 }
+
+const ONE = { media: id() };
+const loadMedia = ({ world: w, args }: { world: World; args: { media: string } }) => find(w, 'media', args.media);
 
 export function mediaRemoval(w: World, m: MediaRow): Change[] {
   const changes: Change[] = w.publicationsOf(m.id).map((p) => ({ table: 'publication' as const, op: 'del' as const, row: p }));
@@ -32,123 +30,119 @@ export function mediaRemoval(w: World, m: MediaRow): Change[] {
 }
 
 export const mediaOps: Record<string, Operation> = {
-  'media.create': {
-    fields: ['id', 'owner', 'origin', 'title', 'presenter', 'locked', 'library'],
-    plan(ctx) {
-      const { world: w, args, actor } = ctx;
-      only(args, this.fields);
-      loaderOnly(ctx, 'locked');
-      const mediaId = id(args, 'id');
-      const owner = optId(args, 'owner') ?? actor.id;
-      if (!w.user(owner)) throw notFound(args.owner === undefined ? 'as' : 'owner', 'user', owner);
-      const presenter = optId(args, 'presenter');
-      if (presenter !== undefined && !w.user(presenter)) throw notFound('presenter', 'user', presenter);
-      const origin = optEnum(args, 'origin', MEDIA_ORIGINS) ?? 'upload';
-      const library = optId(args, 'library');
-      if (library !== undefined && !w.library(library)) throw notFound('library', 'library', library);
-      authorize(ctx, 'media.create', `user:${owner}`, { owner, origin, ...(library !== undefined ? { library } : {}) });
-      if (w.media(mediaId)) throw conflict('duplicateId', `a media item '${mediaId}' already exists`, 'id');
+  'media.create': defineOp({
+    action: 'media.create',
+    args: { id: id(), owner: optional(id()), origin: optional(oneOf(MEDIA_ORIGINS)), title: optional(text()), presenter: optional(id()), locked: optional(bool()), library: optional(id()) },
+    load: ({ world: w, args, actor }) => {
+      loaderOnly(actor, args, 'locked');
+      find(w, 'user', args.owner ?? actor.id, args.owner === undefined ? 'as' : 'owner');
+      findOpt(w, 'user', args.presenter, 'presenter');
+      findOpt(w, 'library', args.library);
+    },
+    // Checked on the owner, by default the actor.
+    on: custom<{ owner: string | undefined; origin: MediaOrigin | undefined; library: string | undefined }, unknown>(
+      ({ args, actor }) => {
+        const owner = args.owner ?? actor.id;
+        return { resource: `user:${owner}`, context: { owner, origin: args.origin ?? 'upload', ...(args.library !== undefined ? { library: args.library } : {}) } };
+      },
+      (ref, context) => (ref.type === 'user' ? { ...context, owner: ref.id } : undefined),
+    ),
+    plan({ world: w, args, actor }) {
+      if (w.media(args.id)) throw conflict('duplicateId', `a media item '${args.id}' already exists`, 'id');
       const row: MediaRow = {
         institutionId: w.institutionId,
-        id: mediaId,
-        ownerId: owner,
-        presenterId: presenter ?? null,
-        origin,
-        locked: optBool(args, 'locked') ?? false,
-        title: optStr(args, 'title') ?? mediaId,
-        libraryId: library ?? null,
+        id: args.id,
+        ownerId: args.owner ?? actor.id,
+        presenterId: args.presenter ?? null,
+        origin: args.origin ?? 'upload',
+        locked: args.locked ?? false,
+        title: args.title ?? args.id,
+        libraryId: args.library ?? null,
       };
-      return { changes: [{ table: 'media', op: 'put', row }], target: `media:${mediaId}`, result: row };
+      return { changes: [{ table: 'media', op: 'put', row }], target: `media:${args.id}`, result: row };
     },
-  },
-  'media.edit': {
-    fields: ['media'],
-    plan(ctx) {
-      only(ctx.args, this.fields);
-      const m = media(ctx.world, id(ctx.args, 'media'));
-      authorize(ctx, 'media.edit', `media:${m.id}`);
-      // The content itself lives in the platform's media store; Lectern decides and records nothing.
-      return { changes: [], target: `media:${m.id}`, result: m };
-    },
-  },
-  'media.editDetails': {
-    fields: ['media', 'title'],
-    plan(ctx) {
-      only(ctx.args, this.fields);
-      const m = media(ctx.world, id(ctx.args, 'media'));
-      const title = optStr(ctx.args, 'title');
-      authorize(ctx, 'media.editDetails', `media:${m.id}`);
-      const row = { ...m, title: title ?? m.title };
+  }),
+  'media.edit': defineOp({
+    action: 'media.edit',
+    args: ONE,
+    load: loadMedia,
+    on: at('media', 'media'),
+    // The content itself lives in the platform's media store; Lectern decides and records nothing.
+    plan: ({ loaded: m }) => ({ changes: [], target: `media:${m.id}`, result: m }),
+  }),
+  'media.editDetails': defineOp({
+    action: 'media.editDetails',
+    args: { ...ONE, title: optional(text()) },
+    load: loadMedia,
+    on: at('media', 'media'),
+    plan({ args, loaded: m }) {
+      const row = { ...m, title: args.title ?? m.title };
       return { changes: row.title === m.title ? [] : [{ table: 'media', op: 'put', row }], target: `media:${m.id}`, result: row };
     },
-  },
-  'media.delete': {
-    fields: ['media'],
-    plan(ctx) {
-      only(ctx.args, this.fields);
-      const m = media(ctx.world, id(ctx.args, 'media'));
-      authorize(ctx, 'media.delete', `media:${m.id}`);
-      return { changes: mediaRemoval(ctx.world, m), target: `media:${m.id}` };
+  }),
+  'media.delete': defineOp({
+    action: 'media.delete',
+    args: ONE,
+    load: loadMedia,
+    on: at('media', 'media'),
+    plan: ({ world, loaded: m }) => ({ changes: mediaRemoval(world, m), target: `media:${m.id}` }),
+  }),
+  'media.publish': defineOp({
+    action: 'media.publish',
+    args: { ...ONE, class: id(), by: optional(id()) },
+    load: ({ world: w, args, actor }) => {
+      loaderOnly(actor, args, 'by');
+      const m = loadMedia({ world: w, args });
+      find(w, 'class', args.class);
+      return { m, by: find(w, 'user', args.by ?? actor.id, 'by').id };
     },
-  },
-  'media.publish': {
-    fields: ['media', 'class', 'by'],
-    plan(ctx) {
-      const { world: w, args, actor } = ctx;
-      only(args, this.fields);
-      loaderOnly(ctx, 'by');
-      const m = media(w, id(args, 'media'));
-      const classId = id(args, 'class');
-      if (!w.class(classId)) throw notFound('class', 'class', classId);
-      const by = optId(args, 'by') ?? actor.id;
-      if (!w.user(by)) throw notFound('by', 'user', by);
-      authorize(ctx, 'media.publish', `media:${m.id}`, { class: classId });
-      if (w.publicationsOf(m.id).some((p) => p.classId === classId)) throw conflict('alreadyPublished', `${m.id} is already published in class ${classId}`, 'class');
-      const row = { institutionId: w.institutionId, mediaId: m.id, classId, publishedBy: by };
+    on: custom<{ media: string; class: string }, unknown>(
+      ({ args }) => ({ resource: `media:${args.media}`, context: { class: args.class } }),
+      (ref, context) => (ref.type === 'media' ? { ...context, media: ref.id } : undefined),
+    ),
+    plan({ world: w, args, loaded: { m, by } }) {
+      if (w.publicationsOf(m.id).some((p) => p.classId === args.class)) throw conflict('alreadyPublished', `${m.id} is already published in class ${args.class}`, 'class');
+      const row = { institutionId: w.institutionId, mediaId: m.id, classId: args.class, publishedBy: by };
       return { changes: [{ table: 'publication', op: 'put', row }], target: `media:${m.id}`, result: row };
     },
-  },
-  'media.unpublish': {
-    fields: ['media', 'class'],
-    plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const m = media(w, id(args, 'media'));
-      const classId = id(args, 'class');
-      if (!w.class(classId)) throw notFound('class', 'class', classId);
-      const pub = w.publicationsOf(m.id).find((p) => p.classId === classId);
-      if (!pub) throw notFound('class', `publication of ${m.id} in class`, classId);
-      authorize(ctx, 'media.unpublish', `media:${m.id}`, { class: classId });
-      return { changes: [{ table: 'publication', op: 'del', row: pub }], target: `media:${m.id}` };
+  }),
+  'media.unpublish': defineOp({
+    action: 'media.unpublish',
+    args: { ...ONE, class: id() },
+    load: ({ world: w, args }) => {
+      const m = loadMedia({ world: w, args });
+      find(w, 'class', args.class);
+      const pub = w.publicationsOf(m.id).find((p) => p.classId === args.class);
+      if (!pub) throw notFound('class', `publication of ${m.id} in class`, args.class);
+      return pub;
     },
-  },
-  'media.share': {
-    fields: ['media', 'user'],
-    plan(ctx) {
-      const { world: w, args, actor } = ctx;
-      only(args, this.fields);
-      const m = media(w, id(args, 'media'));
-      const userId = id(args, 'user');
-      if (!w.user(userId)) throw notFound('user', 'user', userId);
-      authorize(ctx, 'media.share', `media:${m.id}`, { user: userId });
-      if (w.isSharedWith(m.id, userId)) return { changes: [], target: `media:${m.id}` };
-      const row = { institutionId: w.institutionId, mediaId: m.id, userId, sharedBy: actor.id };
+    on: at('media', 'media'),
+    plan: ({ loaded: pub }) => ({ changes: [{ table: 'publication', op: 'del', row: pub }], target: `media:${pub.mediaId}` }),
+  }),
+  'media.share': defineOp({
+    action: 'media.share',
+    args: { ...ONE, user: id() },
+    load: ({ world: w, args }) => {
+      find(w, 'user', args.user);
+      return loadMedia({ world: w, args });
+    },
+    on: at('media', 'media'),
+    plan({ world: w, args: { user }, actor, loaded: m }) {
+      if (w.isSharedWith(m.id, user)) return { changes: [], target: `media:${m.id}` };
+      const row = { institutionId: w.institutionId, mediaId: m.id, userId: user, sharedBy: actor.id };
       return { changes: [{ table: 'mediaShare', op: 'put', row }], target: `media:${m.id}`, result: row };
     },
-  },
-  'media.post': {
-    fields: ['media', 'to'],
-    plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const m = media(w, id(args, 'media'));
-      const to = optEnum(args, 'to', POST_TARGETS);
-      if (to === undefined) str(args, 'to');
-      authorize(ctx, 'media.post', `media:${m.id}`, { to });
+  }),
+  'media.post': defineOp({
+    action: 'media.post',
+    args: { ...ONE, to: oneOf(POST_TARGETS) },
+    load: loadMedia,
+    on: at('media', 'media'),
+    plan({ args: { to }, loaded: m }) {
       // Embedding into an LMS homework assignment locks the media (SPEC §7).
       if (to !== 'lmsHomework' || m.locked) return { changes: [], target: `media:${m.id}`, result: m };
       const row = { ...m, locked: true };
       return { changes: [{ table: 'media', op: 'put', row }], target: `media:${m.id}`, result: row };
     },
-  },
+  }),
 };

@@ -7,31 +7,30 @@ import { invalid, notFound } from '../../domain/outcome.js';
 import type { Change, RoleGrantRow } from '../../domain/rows.js';
 import { describeGrant, LISTED_ONLY, normaliseScope, parseScope, type Scope } from '../../policy/index.js';
 import type { World } from '../../world/world.js';
-import { authorize, type OpContext, type Operation } from '../operation.js';
+import { at, defineOp, find, type Operation } from '../operation.js';
 import { seatRelease } from './license.js';
-import { id, only, str } from '../validate.js';
+import { type ArgsOf, id, optional, text } from '../validate.js';
 
-function read(ctx: OpContext): { userId: string; role: StaffRole; scope: Scope; rawScope: string | undefined } {
-  const { world: w, args } = ctx;
-  only(ctx.args, ['user', 'role', 'scope']);
-  const userId = id(args, 'user');
-  const role = str(args, 'role', { max: 64 });
+const ARGS = { user: id(), role: text(64), scope: optional(text(140)) };
+
+/** The user, the staff role and its scope, normalised (SPEC §4). */
+function load({ world: w, args }: { world: World; args: ArgsOf<typeof ARGS> }): { userId: string; role: StaffRole; scope: Scope } {
+  const { role } = args;
   if (!isStaffRole(role)) {
     if (isSectionRole(role)) throw invalid('role', `${role} is a section role; enroll the user in a section instead (section.enroll)`, 'enum');
     throw invalid('role', `must be one of ${STAFF_ROLES.join(', ')}, not '${role}'`, 'enum');
   }
-  const rawScope = args.scope === undefined || args.scope === null ? undefined : str(args, 'scope', { max: 140 });
   let scope: Scope = { type: 'none' };
-  if (rawScope !== undefined) {
-    const parsed = parseScope(rawScope);
-    if (!parsed) throw invalid('scope', `'${rawScope}' is not an org unit or the platform`, 'format');
-    if (parsed.type === 'unit' && !w.tree.units.has(parsed.id)) throw notFound('scope', 'unit', parsed.id);
+  if (args.scope !== undefined) {
+    const parsed = parseScope(args.scope);
+    if (!parsed) throw invalid('scope', `'${args.scope}' is not an org unit or the platform`, 'format');
+    if (parsed.type === 'unit') find(w, 'unit', parsed.id, 'scope');
     scope = parsed;
   }
   const n = normaliseScope(w, role, scope);
   if ('error' in n) throw invalid('scope', n.error, 'scope');
-  if (!w.user(userId)) throw notFound('user', 'user', userId);
-  return { userId, role, scope: n.scope, rawScope };
+  find(w, 'user', args.user);
+  return { userId: args.user, role, scope: n.scope };
 }
 
 function grantRow(w: World, userId: string, role: StaffRole, scope: Scope): RoleGrantRow {
@@ -47,12 +46,12 @@ function grantRow(w: World, userId: string, role: StaffRole, scope: Scope): Role
 const same = (a: RoleGrantRow, b: RoleGrantRow) => a.role === b.role && a.scopeType === b.scopeType && a.scopeId === b.scopeId;
 
 export const roleOps: Record<string, Operation> = {
-  'role.grant': {
-    fields: ['user', 'role', 'scope'],
-    plan(ctx) {
-      const w = ctx.world;
-      const { userId, role, scope, rawScope } = read(ctx);
-      authorize(ctx, 'role.grant', `user:${userId}`, { role, ...(rawScope !== undefined ? { scope: rawScope } : {}) });
+  'role.grant': defineOp({
+    action: 'role.grant',
+    args: ARGS,
+    load,
+    on: at('user', 'user'),
+    plan({ world: w, loaded: { userId, role, scope } }) {
       const row = grantRow(w, userId, role, scope);
       const target = `user:${userId}`;
       if (w.grantsOf(userId).some((g) => same(g, row))) return { changes: [], target, result: row };
@@ -66,13 +65,13 @@ export const roleOps: Record<string, Operation> = {
       }
       return { changes, target, result: row };
     },
-  },
-  'role.revoke': {
-    fields: ['user', 'role', 'scope'],
-    plan(ctx) {
-      const w = ctx.world;
-      const { userId, role, scope, rawScope } = read(ctx);
-      authorize(ctx, 'role.revoke', `user:${userId}`, { role, ...(rawScope !== undefined ? { scope: rawScope } : {}) });
+  }),
+  'role.revoke': defineOp({
+    action: 'role.revoke',
+    args: ARGS,
+    load,
+    on: at('user', 'user'),
+    plan({ world: w, loaded: { userId, role, scope } }) {
       const held = w.grantsOf(userId).filter((g) => g.role === role);
       const target = `user:${userId}`;
       // Revoking a role with no scope takes it away entirely, listed units and all; revoking an
@@ -86,5 +85,5 @@ export const roleOps: Record<string, Operation> = {
       if (role === 'academic_staff' && removing.length === held.length) changes.push(...seatRelease(w, userId));
       return { changes, target };
     },
-  },
+  }),
 };

@@ -1,57 +1,46 @@
 /**
  * Org units: create, update (rename or move), delete.
  */
-import { conflict, invalid, notFound } from '../../domain/outcome.js';
+import { conflict, invalid } from '../../domain/outcome.js';
 import type { UnitRow } from '../../domain/rows.js';
-import { authorize, type Operation } from '../operation.js';
-import { id, only, optId, optStr } from '../validate.js';
+import { at, defineOp, find, findOpt, type Operation } from '../operation.js';
+import { id, optional, text } from '../validate.js';
 
 export const unitOps: Record<string, Operation> = {
-  'unit.create': {
-    fields: ['id', 'parent', 'name'],
-    plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const unitId = id(args, 'id');
-      const parent = optId(args, 'parent') ?? w.rootId;
-      const name = optStr(args, 'name') ?? unitId;
-      if (!w.tree.units.has(parent)) throw notFound('parent', 'unit', parent);
-      authorize(ctx, 'unit.create', `unit:${parent}`);
-      if (w.tree.units.has(unitId)) throw conflict('duplicateId', `a unit '${unitId}' already exists`, 'id');
-      const row: UnitRow = { institutionId: w.institutionId, id: unitId, parentId: parent, name };
-      return { changes: [{ table: 'unit', op: 'put', row }], target: `unit:${unitId}`, result: row };
+  'unit.create': defineOp({
+    action: 'unit.create',
+    args: { id: id(), parent: optional(id()), name: optional(text()) },
+    load: ({ world: w, args }) => find(w, 'unit', args.parent ?? w.rootId, 'parent'),
+    on: at('unit', 'parent', (w) => w.rootId),
+    plan({ world: w, args }) {
+      if (w.tree.units.has(args.id)) throw conflict('duplicateId', `a unit '${args.id}' already exists`, 'id');
+      const row: UnitRow = { institutionId: w.institutionId, id: args.id, parentId: args.parent ?? w.rootId, name: args.name ?? args.id };
+      return { changes: [{ table: 'unit', op: 'put', row }], target: `unit:${args.id}`, result: row };
     },
-  },
-  'unit.update': {
-    fields: ['unit', 'name', 'parent'],
-    plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const unitId = id(args, 'unit');
-      const name = optStr(args, 'name');
-      const parent = optId(args, 'parent');
-      const cur = w.tree.units.get(unitId);
-      if (!cur) throw notFound('unit', 'unit', unitId);
-      if (parent !== undefined && !w.tree.units.has(parent)) throw notFound('parent', 'unit', parent);
-      authorize(ctx, 'unit.update', `unit:${unitId}`, parent !== undefined ? { parent } : {});
+  }),
+  'unit.update': defineOp({
+    action: 'unit.update',
+    args: { unit: id(), name: optional(text()), parent: optional(id()) },
+    load: ({ world: w, args }) => ({ cur: find(w, 'unit', args.unit), parent: findOpt(w, 'unit', args.parent, 'parent') }),
+    on: at('unit', 'unit'),
+    plan({ world: w, args, loaded: { cur } }) {
+      const { parent } = args;
       if (parent !== undefined && parent !== cur.parentId) {
         if (cur.parentId === null) throw conflict('rootUnit', 'the root unit cannot be moved', 'parent');
-        if (w.tree.within(parent, unitId)) throw invalid('parent', `${parent} is within ${unitId}; a unit cannot move under itself`, 'cycle');
+        if (w.tree.within(parent, cur.id)) throw invalid('parent', `${parent} is within ${cur.id}; a unit cannot move under itself`, 'cycle');
       }
-      const row: UnitRow = { ...cur, ...(name !== undefined ? { name } : {}), ...(parent !== undefined && cur.parentId !== null ? { parentId: parent } : {}) };
+      const row: UnitRow = { ...cur, ...(args.name !== undefined ? { name: args.name } : {}), ...(parent !== undefined && cur.parentId !== null ? { parentId: parent } : {}) };
       const same = row.name === cur.name && row.parentId === cur.parentId;
-      return { changes: same ? [] : [{ table: 'unit', op: 'put', row }], target: `unit:${unitId}`, result: row };
+      return { changes: same ? [] : [{ table: 'unit', op: 'put', row }], target: `unit:${cur.id}`, result: row };
     },
-  },
-  'unit.delete': {
-    fields: ['unit'],
-    plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const unitId = id(args, 'unit');
-      const cur = w.tree.units.get(unitId);
-      if (!cur) throw notFound('unit', 'unit', unitId);
-      authorize(ctx, 'unit.delete', `unit:${unitId}`);
+  }),
+  'unit.delete': defineOp({
+    action: 'unit.delete',
+    args: { unit: id() },
+    load: ({ world: w, args }) => find(w, 'unit', args.unit),
+    on: at('unit', 'unit'),
+    plan({ world: w, loaded: cur }) {
+      const unitId = cur.id;
       if (cur.parentId === null) throw conflict('rootUnit', 'the root unit cannot be deleted', 'unit');
       const kids = w.tree.childrenOf(unitId);
       if (kids.length > 0) throw conflict('unitNotEmpty', `unit ${unitId} still has units below it (${kids.join(', ')}); move or delete them first`, 'unit');
@@ -75,5 +64,5 @@ export const unitOps: Record<string, Operation> = {
       const settings = [...(w.settingsAt('unit', unitId)?.values() ?? [])].map((row) => ({ table: 'setting' as const, op: 'del' as const, row }));
       return { changes: [...settings, { table: 'unit', op: 'del', row: cur }], target: `unit:${unitId}` };
     },
-  },
+  }),
 };

@@ -1,19 +1,19 @@
 /**
  * Users: create, update, deactivate, reactivate, delete (SPEC §2).
  */
-import { conflict, notFound } from '../../domain/outcome.js';
+import { conflict } from '../../domain/outcome.js';
 import type { Change, UserRow } from '../../domain/rows.js';
+import type { Principal } from '../../policy/index.js';
 import { keyOf, type World } from '../../world/world.js';
-import { authorize, type OpContext, type Operation } from '../operation.js';
+import { at, defineOp, find, inInstitution, type Operation } from '../operation.js';
 import { seatRelease } from './license.js';
 import { USER_STATUSES } from '../../domain/catalog.js';
-import { email, id, only, optEnum, optStr, str } from '../validate.js';
+import { email, id, oneOf, optional, text } from '../validate.js';
 
-function target(w: World, userId: string): UserRow {
-  const u = w.user(userId);
-  if (!u) throw notFound('user', 'user', userId);
-  return u;
-}
+const NAMES = { username: optional(text(128)), firstName: optional(text()), lastName: optional(text()), identityProvider: optional(text(64)) };
+/** The arguments of the operations on one existing user. */
+const ONE = { user: id() };
+const loadUser = ({ world, args }: { world: World; args: { user: string } }) => find(world, 'user', args.user);
 
 function assertUnique(w: World, row: UserRow): void {
   const byName = w.userIdByUsername(row.username);
@@ -22,7 +22,7 @@ function assertUnique(w: World, row: UserRow): void {
   if (byEmail !== undefined && byEmail !== row.id) throw conflict('duplicateEmail', `email '${row.email}' is taken`, 'email');
 }
 
-function notSelf(ctx: OpContext, userId: string, what: string): void {
+function notSelf(ctx: { world: World; principal: Principal }, userId: string, what: string): void {
   if (ctx.principal.kind === 'user' && ctx.principal.institutionId === ctx.world.institutionId && ctx.principal.userId === userId) {
     throw conflict('selfLockout', `you cannot ${what} your own account`, 'user');
   }
@@ -54,83 +54,78 @@ export function userRemoval(w: World, u: UserRow): Change[] {
 }
 
 export const userOps: Record<string, Operation> = {
-  'user.create': {
-    fields: ['id', 'username', 'email', 'firstName', 'lastName', 'identityProvider', 'status'],
-    plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const userId = id(args, 'id');
+  'user.create': defineOp({
+    action: 'user.create',
+    args: { id: id(), email: email(), ...NAMES, firstName: text(), lastName: text(), status: optional(oneOf(USER_STATUSES)) },
+    on: inInstitution(),
+    plan({ world: w, args }) {
       const row: UserRow = {
         institutionId: w.institutionId,
-        id: userId,
-        username: optStr(args, 'username', { max: 128 }) ?? userId,
-        email: email(args, 'email', true)!,
-        firstName: str(args, 'firstName'),
-        lastName: str(args, 'lastName'),
-        identityProvider: optStr(args, 'identityProvider', { max: 64 }) ?? 'local',
-        status: optEnum(args, 'status', USER_STATUSES) ?? 'active',
+        id: args.id,
+        username: args.username ?? args.id,
+        email: args.email,
+        firstName: args.firstName,
+        lastName: args.lastName,
+        identityProvider: args.identityProvider ?? 'local',
+        status: args.status ?? 'active',
       };
-      authorize(ctx, 'user.create', `institution:${w.institutionId}`);
-      if (w.user(userId)) throw conflict('duplicateId', `a user '${userId}' already exists`, 'id');
+      if (w.user(args.id)) throw conflict('duplicateId', `a user '${args.id}' already exists`, 'id');
       assertUnique(w, row);
-      return { changes: [{ table: 'user', op: 'put', row }], target: `user:${userId}`, result: row };
+      return { changes: [{ table: 'user', op: 'put', row }], target: `user:${args.id}`, result: row };
     },
-  },
-  'user.update': {
-    fields: ['user', 'username', 'email', 'firstName', 'lastName', 'identityProvider'],
-    plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const cur = target(w, id(args, 'user'));
+  }),
+  'user.update': defineOp({
+    action: 'user.update',
+    args: { ...ONE, ...NAMES, email: optional(email()) },
+    load: loadUser,
+    on: at('user', 'user'),
+    plan({ world: w, args, loaded: cur }) {
       const row: UserRow = {
         ...cur,
-        username: optStr(args, 'username', { max: 128 }) ?? cur.username,
-        email: email(args, 'email', false) ?? cur.email,
-        firstName: optStr(args, 'firstName') ?? cur.firstName,
-        lastName: optStr(args, 'lastName') ?? cur.lastName,
-        identityProvider: optStr(args, 'identityProvider', { max: 64 }) ?? cur.identityProvider,
+        username: args.username ?? cur.username,
+        email: args.email ?? cur.email,
+        firstName: args.firstName ?? cur.firstName,
+        lastName: args.lastName ?? cur.lastName,
+        identityProvider: args.identityProvider ?? cur.identityProvider,
       };
-      authorize(ctx, 'user.update', `user:${cur.id}`);
       assertUnique(w, row);
       const same = JSON.stringify(row) === JSON.stringify(cur);
       return { changes: same ? [] : [{ table: 'user', op: 'put', row }], target: `user:${cur.id}`, result: row };
     },
-  },
-  'user.deactivate': {
-    fields: ['user'],
+  }),
+  'user.deactivate': defineOp({
+    action: 'user.deactivate',
+    args: ONE,
+    load: loadUser,
+    on: at('user', 'user'),
     plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const cur = target(w, id(args, 'user'));
-      authorize(ctx, 'user.deactivate', `user:${cur.id}`);
+      const { world: w, loaded: cur } = ctx;
       notSelf(ctx, cur.id, 'deactivate');
       if (cur.status === 'deactivated') return { changes: [], target: `user:${cur.id}`, result: cur };
       const row: UserRow = { ...cur, status: 'deactivated' };
       // Deactivating a user frees their license seats (SPEC §5).
       return { changes: [...seatRelease(w, cur.id), { table: 'user', op: 'put', row }], target: `user:${cur.id}`, result: row };
     },
-  },
-  'user.reactivate': {
-    fields: ['user'],
-    plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const cur = target(w, id(args, 'user'));
-      authorize(ctx, 'user.update', `user:${cur.id}`);
+  }),
+  'user.reactivate': defineOp({
+    action: 'user.update',
+    args: ONE,
+    load: loadUser,
+    on: at('user', 'user'),
+    plan({ loaded: cur }) {
       if (cur.status === 'active') return { changes: [], target: `user:${cur.id}`, result: cur };
       const row: UserRow = { ...cur, status: 'active' };
       return { changes: [{ table: 'user', op: 'put', row }], target: `user:${cur.id}`, result: row };
     },
-  },
-  'user.delete': {
-    fields: ['user'],
+  }),
+  'user.delete': defineOp({
+    action: 'user.delete',
+    args: ONE,
+    load: loadUser,
+    on: at('user', 'user'),
     plan(ctx) {
-      const { world: w, args } = ctx;
-      only(args, this.fields);
-      const cur = target(w, id(args, 'user'));
-      authorize(ctx, 'user.delete', `user:${cur.id}`);
-      notSelf(ctx, cur.id, 'delete');
-      return { changes: userRemoval(w, cur), target: `user:${cur.id}` };
+      notSelf(ctx, ctx.loaded.id, 'delete');
+      return { changes: userRemoval(ctx.world, ctx.loaded), target: `user:${ctx.loaded.id}` };
     },
-  },
+  }),
 };
