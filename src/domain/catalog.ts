@@ -94,7 +94,8 @@ export const LIBRARY_ROLE_RANK = { viewer: 1, editor: 2, contributor: 3 } as con
 export const FEATURES = ['liveStreaming', 'screenCapture', 'roomCapture'] as const;
 export type Feature = (typeof FEATURES)[number];
 
-export const LICENSING_MODES = ['site', 'packs'] as const;
+/** `off`: Personal Capture is not licensed at all, so nobody records with it (issue 20). */
+export const LICENSING_MODES = ['site', 'packs', 'off'] as const;
 export type LicensingMode = (typeof LICENSING_MODES)[number];
 
 export const USER_STATUSES = ['active', 'deactivated'] as const;
@@ -134,6 +135,13 @@ export const ACTIONS = [
   'library.create', 'library.grant', 'library.revoke', 'library.view',
   'feature.use', 'feature.grant', 'feature.revoke', 'library.delete', 'user.setDefaultLibrary', 'audit.view', 'device.register', 'device.assign', 'device.configure', 'room.configure',
   'monitor.view', 'captureLogs.view', 'room.create', 'room.delete', 'device.delete', 'import.run', 'export.run', 'console.signIn',
+  // The seeds' remainder: capture, presenters' media, playlists, the Shared Library, and the
+  // institution and platform configuration capabilities (Ensemble) that the platform asks about.
+  'capture.personal', 'section.importMedia', 'media.reprocess', 'media.changeState',
+  'playlist.create', 'playlist.update', 'playlist.delete', 'playlist.publish', 'playlist.view',
+  'sharedLibrary.view', 'media.addToSharedLibrary', 'library.workflows',
+  'institution.branding', 'institution.metadata', 'institution.player', 'institution.portals', 'institution.workflowTemplates',
+  'platform.licensing', 'platform.logs', 'platform.security', 'platform.transcoder', 'platform.transcodeProfiles',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -18,6 +18,7 @@ import { collectionRules } from './collection.js';
 import { libraryRules } from './library.js';
 import { importRules } from './imports.js';
 import { userRules } from './user.js';
+import { captureRules } from './capture.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { isStaff, mayGrant, mayTouchUser, normaliseScope } from './role.js';
@@ -103,7 +104,7 @@ function resourceProblem(w: World, ref: ResourceRef): string | undefined {
   return because`${ref.type} '${ref.id}' does not exist in ${w.institutionId}`;
 }
 
-const RULE_TABLE: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules };
+const RULE_TABLE: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules, ...captureRules };
 
 const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);
 

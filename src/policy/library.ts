@@ -69,7 +69,66 @@ function useFeature(q: Query): Decision {
   return w.hasFeature(actor.id, f) ? allow(because`${actor.name} has been granted ${f}`) : deny(because`${actor.name} has not been granted ${f}`);
 }
 
+/** The library a playlist question is about, or why there is none. */
+function libraryOf(q: Query): string | Decision {
+  const { world: w, resource } = q;
+  if (resource.type !== 'library' || !w.library(resource.id)) return deny(because`${resource.type} '${resource.id}' is not a library that exists`);
+  return resource.id;
+}
+
+/**
+ * Playlists live in a library (Ensemble seed): contributors manage them (create, update, delete),
+ * editors publish titles to them, viewers view the published ones; admins over the library's unit
+ * do everything. `playlist.view` takes `published` in its context (default true): only editors and
+ * above see a playlist that is not published.
+ */
+function playlist(least: LibraryRole, doing: string): (q: Query) => Decision {
+  return (q) => {
+    const lib = libraryOf(q);
+    if (typeof lib !== 'string') return lib;
+    const { world: w, actor, context } = q;
+    const a = libraryAdmin(actor, lib);
+    if (a) return a;
+    const role = w.libraryRole(actor.id, lib);
+    const needed: LibraryRole = q.action === 'playlist.view' && context.published === false ? 'editor' : least;
+    if (libraryRoleAtLeast(role, needed)) return allow(because`${actor.name} is a ${role} of library ${lib}, and ${needed}s ${doing}`);
+    return deny(
+      role
+        ? because`${actor.name} is a ${role} of library ${lib}; ${needed === 'viewer' ? 'viewers' : `only ${needed}s and above`} ${doing}`
+        : because`${actor.name} has no role in library ${lib}`,
+    );
+  };
+}
+
+/**
+ * The Shared Library (Ensemble seed): what is shared into it is viewed by everyone who is a viewer
+ * (or more) of some library, and by admins; media is shared into it by those who manage the media:
+ * admins over it and contributors of its library (`media.addToSharedLibrary`, in media.ts).
+ */
+function viewShared(q: Query): Decision {
+  const { world: w, actor, resource } = q;
+  if (resource.type !== 'institution' || resource.id !== w.institutionId) return deny(because`the Shared Library belongs to an institution; ${resource.type}:${resource.id} is not ${w.institutionId}`);
+  if (actor.isAnyAdmin) return allow(because`${actor.name} is an admin`);
+  const [lib, role] = [...w.librariesOf(actor.id)][0] ?? [];
+  return lib ? allow(because`${actor.name} is a ${role} of library ${lib}, and library viewers view the Shared Library`) : deny(because`${actor.name} has no role in any library, and the Shared Library is viewed by library members`);
+}
+
+/** Media workflows of a library (Ensemble seed): the organization admins over its unit. */
+function workflows(q: Query): Decision {
+  const lib = libraryOf(q);
+  if (typeof lib !== 'string') return lib;
+  const a = libraryAdmin(q.actor, lib);
+  return a ?? deny(because`${q.actor.name} has no admin rights over ${q.world.tree.name(q.world.library(lib)!.unitId)}, whose admins manage the media workflows of library ${lib}`);
+}
+
 export const libraryRules: RuleTable = {
+  'playlist.view': playlist('viewer', 'view published playlists'),
+  'playlist.publish': playlist('editor', 'publish titles to playlists'),
+  'playlist.create': playlist('contributor', 'manage playlists'),
+  'playlist.update': playlist('contributor', 'manage playlists'),
+  'playlist.delete': playlist('contributor', 'manage playlists'),
+  'sharedLibrary.view': viewShared,
+  'library.workflows': workflows,
   'library.create': create,
   'library.delete': manageLibrary,
   'library.grant': manageLibrary,

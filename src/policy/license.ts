@@ -23,7 +23,8 @@ export function licensePackIdProblem(id: string): string | undefined {
 /** Is the user a presenter: academic staff, licensed by the site or by a seat? */
 export function isPresenter(w: World, userId: string): boolean {
   if (w.user(userId)?.status !== 'active' || !w.holds(userId, 'academic_staff')) return false;
-  return w.institution.personalCaptureLicensing === 'site' || w.seatsOf(userId).size > 0;
+  const mode = w.institution.personalCaptureLicensing;
+  return mode === 'site' || (mode === 'packs' && w.seatsOf(userId).size > 0);
 }
 
 function manages(actor: Actor): Decision | undefined {

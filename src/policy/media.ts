@@ -434,6 +434,38 @@ function post(f: Facts, q: Query): Decision {
   return deny(because`${actor.name} neither owns ${m.id}, teaches a section where it is published, nor has the post permission in a collection holding it`);
 }
 
+/** Sharing into the Shared Library (Ensemble seed): admins over the media, contributors of its library. */
+function addToShared(q: Query): Decision {
+  const { world: w, actor, resource } = q;
+  const m = resource.type === 'media' ? w.media(resource.id) : undefined;
+  if (!m) return deny(because`${resource.type} '${resource.id}' is not a media item that exists`);
+  const admin = mediaAdmin(actor, m.id, w.sectionsOfMedia(m.id));
+  if (admin) return admin;
+  if (!m.libraryId) return deny(because`${m.id} lives in no library, so only an admin over it shares it to the Shared Library`);
+  const role = w.libraryRole(actor.id, m.libraryId);
+  return libraryRoleAtLeast(role, 'contributor')
+    ? allow(because`${actor.name} is a contributor of library ${m.libraryId}, where ${m.id} lives`)
+    : deny(because`only contributors of library ${m.libraryId} (and admins) share its media to the Shared Library; ${actor.name} is ${role ? `a ${role}` : 'not a member'}`);
+}
+
+/**
+ * Reprocessing a capture and changing its state (available, unavailable): the ESS seed gives both to
+ * instructors, and to TAs, who differ only in never deleting permanently (media.delete). Owners
+ * may; admins over the media may; guest and student presenters never do, even on their own media.
+ */
+function maintain(doing: string): (f: LazyFacts) => Decision {
+  return (f) => {
+    const { actor, m } = f;
+    if (f.admin) return f.admin;
+    const bar = presenterBar(f);
+    if (f.owner) return bar ?? allow(because`${actor.name} owns ${m.id}`);
+    const t = first(f.sections, (s) => isTeacher(s.role));
+    if (t) return allow(because`${actor.name} is ${roleWords(t.role!)} in section ${t.sectionId}, where ${m.id} is published, and may ${doing}`);
+    if (bar) return bar;
+    return deny(because`${actor.name} neither owns ${m.id} nor teaches a section where it is published, to ${doing}`);
+  };
+}
+
 /** Creating media: one's own uploads (not for students without a library); captures and others' media by admins. */
 function create(q: Query): Decision {
   const { actor, world: w, context } = q;
@@ -471,4 +503,7 @@ export const mediaRules: RuleTable = {
   'media.publish': withFacts(publish),
   'media.unpublish': withFacts(unpublish),
   'media.post': withFacts(post),
+  'media.reprocess': withFacts(maintain('reprocess it')),
+  'media.changeState': withFacts(maintain('change its state')),
+  'media.addToSharedLibrary': addToShared,
 };

@@ -257,7 +257,6 @@ export const teachingRules: RuleTable = {
   'section.analytics': capability(['instructor'], { never: TA_NEVER }),
   'section.polling': capability(['instructor'], { never: TA_NEVER }),
   'section.accessLinks': capability(['instructor'], { never: TA_NEVER }),
-  'section.captureStart': capability(['instructor'], { never: TA_NEVER }),
   'class.create': capability(TEACHERS, { never: 'only instructors and teaching assistants add classes' }),
   'class.delete': classDelete,
   'classGroup.create': capability(TEACHERS, { never: 'only instructors and teaching assistants group classes' }),

@@ -8,7 +8,7 @@ import { ErrorBox, Status, useAction, useLoad } from '../components';
 import { Link } from '../router';
 
 interface Institution {
-  institution: { id: string; name: string; delegatedAdministration: boolean; studentLibrary: boolean; personalCaptureLicensing: 'site' | 'packs' };
+  institution: { id: string; name: string; delegatedAdministration: boolean; studentLibrary: boolean; personalCaptureLicensing: 'site' | 'packs' | 'off' };
   rootUnit: string;
   abilities: Abilities;
 }
@@ -128,6 +128,7 @@ export function UnitsPage(_props: { session: Session }) {
             <select id="lic" value={i.personalCaptureLicensing} disabled={!can || a.busy} onChange={(e) => void setting({ personalCaptureLicensing: e.target.value }, 'Licensing mode saved.')}>
               <option value="packs">License packs (seats)</option>
               <option value="site">Site license (every academic-staff user)</option>
+              <option value="off">Off (nobody records with Personal Capture)</option>
             </select>
           </div>
           {!can && <p className="muted">Only administrators of the institution root change these settings.</p>}
