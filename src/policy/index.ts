@@ -20,7 +20,7 @@ import { importRules } from './imports.js';
 import { userRules } from './user.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
-export { isStaff, mayGrant, mayTouchUser, normaliseScope } from './role.js';
+export { grantWithinRights, isStaff, mayGrant, mayReachUser, mayTouchUser, normaliseScope } from './role.js';
 export { describeEffective, describeLevel, effective, levelsOf, lockAbove, type Level } from './settings.js';
 export { mediaAdmin, sectionsOfMedia } from './media.js';
 export { isPresenter, licensePackIdProblem, mayLicense } from './license.js';

@@ -1,9 +1,9 @@
 /**
- * User rules (SPEC §2–3): users sit outside the hierarchy, so any admin with rights manages them,
- * except a user who holds a role above the admin's. Only active staff sign in to the console.
+ * User rules (SPEC §2–3): any admin adds users and sees them; changing an account needs every staff
+ * role it holds to be within the admin's rights (reach). Only active staff sign in to the console.
  */
 import { allow, because, deny } from '../domain/outcome.js';
-import { mayTouchUser, isStaff } from './role.js';
+import { isStaff, mayReachUser } from './role.js';
 import type { RuleTable } from './types.js';
 
 export const userRules: RuleTable = {
@@ -20,9 +20,11 @@ export const userRules: RuleTable = {
     if (actor.isAnyAdmin) return allow(because`${actor.name} is an admin, and any admin adds users`);
     return deny(because`${actor.name} has no admin rights in ${world.institutionId}`);
   },
-  'user.update': ({ actor, resource }) => mayTouchUser(actor, resource.id),
-  'user.deactivate': ({ actor, resource }) => mayTouchUser(actor, resource.id),
-  'user.delete': ({ actor, resource }) => mayTouchUser(actor, resource.id),
+  // Changing, deactivating, reactivating or deleting an account, and setting a temporary password
+  // (authorized as user.update), take over what it can do: SPEC §3 "Reach over an account".
+  'user.update': ({ actor, resource }) => mayReachUser(actor, resource.id),
+  'user.deactivate': ({ actor, resource }) => mayReachUser(actor, resource.id),
+  'user.delete': ({ actor, resource }) => mayReachUser(actor, resource.id),
   'console.signIn': ({ actor, world }) => {
     if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
     if (actor.principal.kind !== 'user') return deny('only people sign in');
