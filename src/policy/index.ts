@@ -27,6 +27,7 @@ export { isPresenter, licensePackIdProblem, mayLicense } from './license.js';
 export { describeMember, isCollectionAdmin, levelPermissions, memberPermissions, membershipConflict } from './collection.js';
 export { libraryRoleAtLeast } from './library.js';
 export { IMPORT_KINDS } from './imports.js';
+export { nameConflict } from './user.js';
 
 const roleRules: RuleTable = {
   'role.grant': roleChange,

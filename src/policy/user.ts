@@ -5,6 +5,8 @@
 import { allow, because, deny } from '../domain/outcome.js';
 import { isStaff, mayReachUser } from './role.js';
 import type { RuleTable } from './types.js';
+import type { UserRow } from '../domain/rows.js';
+import type { World } from '../world/world.js';
 
 export const userRules: RuleTable = {
   'user.view': ({ actor, resource }) => {
@@ -34,3 +36,23 @@ export const userRules: RuleTable = {
     return allow(because`${actor.name} is active staff`);
   },
 };
+
+const FIELD_WORDS = { id: 'id', username: 'username', email: 'email' } as const;
+
+/**
+ * SPEC §2 "One name, one user": a user's id, username and email must name nobody else, in any of
+ * the three fields, whatever the case. Returns the first clash — the field of `row` it is in, the
+ * user it collides with and how — or undefined. A user's own names may coincide (a username that
+ * is the id, an email used as the username).
+ */
+export function nameConflict(w: World, row: Pick<UserRow, 'id' | 'username' | 'email'>): { code: string; field: 'id' | 'username' | 'email'; message: string } | undefined {
+  for (const field of ['id', 'username', 'email'] as const) {
+    const value = row[field];
+    const owner = w.userNamed(value);
+    if (owner === undefined || owner.userId === row.id) continue;
+    const code = field === 'id' ? 'duplicateId' : field === 'username' ? 'duplicateUsername' : 'duplicateEmail';
+    const how = owner.field === field ? `is ${owner.userId}'s ${FIELD_WORDS[field]}` : `is the ${FIELD_WORDS[owner.field]} of ${owner.userId}`;
+    return { code, field, message: `${FIELD_WORDS[field]} '${value}' ${how} (ids, usernames and emails name one user each, whatever the case)` };
+  }
+  return undefined;
+}

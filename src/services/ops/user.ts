@@ -6,6 +6,7 @@ import type { Change, UserRow } from '../../domain/rows.js';
 import { keyOf, type World } from '../../world/world.js';
 import { authorize, type OpContext, type Operation } from '../operation.js';
 import { seatRelease } from './license.js';
+import { nameConflict } from '../../policy/index.js';
 import { USER_STATUSES } from '../../domain/catalog.js';
 import { email, id, only, optEnum, optStr, str } from '../validate.js';
 
@@ -16,10 +17,8 @@ function target(w: World, userId: string): UserRow {
 }
 
 function assertUnique(w: World, row: UserRow): void {
-  const byName = w.userIdByUsername(row.username);
-  if (byName !== undefined && byName !== row.id) throw conflict('duplicateUsername', `username '${row.username}' is taken`, 'username');
-  const byEmail = w.userIdByEmail(row.email);
-  if (byEmail !== undefined && byEmail !== row.id) throw conflict('duplicateEmail', `email '${row.email}' is taken`, 'email');
+  const c = nameConflict(w, row);
+  if (c) throw conflict(c.code, c.message, c.field);
 }
 
 function notSelf(ctx: OpContext, userId: string, what: string): void {
