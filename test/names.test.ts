@@ -96,7 +96,7 @@ checks: []
 
   it('the database refuses a second claim on a name even when the services are skipped', async () => {
     const id = await smallInstitution(lectern);
-    const base = { institutionId: id, firstName: 'F', lastName: 'L', identityProvider: 'local', status: 'active' };
+    const base = { institutionId: id, firstName: 'F', lastName: 'L', identityProvider: 'local', status: 'active' as const };
     // straight into the table: a username that is another user's email, in another case
     await expect(store.db.insertInto('appUser').values({ ...base, id: 'sneak', username: 'ADA@example.edu', email: 'sneak@example.edu' }).execute()).rejects.toMatchObject({ code: '23505' });
     // an id that is another's username (ids are case-sensitive keys, names are not)
