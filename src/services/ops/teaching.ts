@@ -5,7 +5,7 @@
 import { CLASS_KINDS, isSectionRole, isToggleKey, SECTION_ROLES, TOGGLES, type SectionRole } from '../../domain/catalog.js';
 import { conflict, invalid, notFound } from '../../domain/outcome.js';
 import type { Change, ClassRow, CourseRow, DeviceRow, RoomRow, ScheduleRow, SectionRow, SettingRow, TermRow } from '../../domain/rows.js';
-import { describeLevel, lockAbove, type Level } from '../../policy/index.js';
+import { describeLevel, lockAbove, refuseMoveUnderLock, type Level } from '../../policy/index.js';
 import type { World } from '../../world/world.js';
 import { authorize, type OpContext, type Operation } from '../operation.js';
 import { type Args, id, only, optBool, optEnum, optId, optStr, str } from '../validate.js';
@@ -160,6 +160,7 @@ export const teachingOps: Record<string, Operation> = {
           }
         }
       }
+      refuseMoveUnderLock(ctx.actor, { type: 'course', id: cur.id }, unit, 'unit');
       const row: CourseRow = { ...cur, name: optStr(args, 'name') ?? cur.name, unitId: unit ?? cur.unitId };
       return { changes: put('course', row, cur), target: `course:${cur.id}`, result: row };
     },

@@ -3,6 +3,7 @@
  */
 import { conflict, invalid, notFound } from '../../domain/outcome.js';
 import type { UnitRow } from '../../domain/rows.js';
+import { refuseMoveUnderLock } from '../../policy/index.js';
 import { authorize, type Operation } from '../operation.js';
 import { id, only, optId, optStr } from '../validate.js';
 
@@ -38,6 +39,7 @@ export const unitOps: Record<string, Operation> = {
         if (cur.parentId === null) throw conflict('rootUnit', 'the root unit cannot be moved', 'parent');
         if (w.tree.within(parent, unitId)) throw invalid('parent', `${parent} is within ${unitId}; a unit cannot move under itself`, 'cycle');
       }
+      refuseMoveUnderLock(ctx.actor, { type: 'unit', id: unitId }, parent, 'parent');
       const row: UnitRow = { ...cur, ...(name !== undefined ? { name } : {}), ...(parent !== undefined && cur.parentId !== null ? { parentId: parent } : {}) };
       const same = row.name === cur.name && row.parentId === cur.parentId;
       return { changes: same ? [] : [{ table: 'unit', op: 'put', row }], target: `unit:${unitId}`, result: row };
