@@ -27,6 +27,25 @@ export const userRules: RuleTable = {
   'user.update': ({ actor, resource }) => mayReachUser(actor, resource.id),
   'user.deactivate': ({ actor, resource }) => mayReachUser(actor, resource.id),
   'user.delete': ({ actor, resource }) => mayReachUser(actor, resource.id),
+  // The user typeahead (SPEC §11: every read asks policy): for callers who hold an action that
+  // needs picking a person — admins (roles, libraries, collections), license managers, schedulers
+  // (enrolling instructors), collection managers (adding members), instructors and teaching
+  // assistants (sharing media, enrolling). Everyone else has no one to pick.
+  'user.search': ({ actor, world }) => {
+    if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
+    if (actor.isAnyAdmin) return allow(because`${actor.name} is an admin, who picks users for roles, libraries and collections`);
+    if (actor.holds('license_manager')) return allow(because`${actor.name} is a license manager, who picks users to license`);
+    if (actor.listed('scheduler').length > 0) return allow(because`${actor.name} is a scheduler, who picks instructors to enroll`);
+    if (actor.principal.kind !== 'user' || actor.foreign) return deny(because`${actor.name} is not a user of ${world.institutionId}`);
+    const me = actor.principal.userId;
+    for (const c of world.collectionsOf(me)) {
+      if (world.collectionMember(c, me)?.level === 'manager') return allow(because`${actor.name} manages collection ${c}, and adds its members`);
+    }
+    for (const [section, role] of world.enrollmentsOf(me)) {
+      if (role === 'instructor' || role === 'teaching_assistant') return allow(because`${actor.name} teaches in section ${section}, and shares its media with people`);
+    }
+    return deny(because`${actor.name} holds nothing that needs picking a person (an admin, a license manager, a scheduler, a collection manager or an instructor does)`);
+  },
   'console.signIn': ({ actor, world }) => {
     if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
     if (actor.principal.kind !== 'user') return deny('only people sign in');
