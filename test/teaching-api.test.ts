@@ -74,7 +74,8 @@ describe.each(DRIVERS)('teaching and media API (%s)', (driver) => {
     const schTerms = await get('sch', '/v1/terms');
     expect(schTerms.items.find((t) => t.id === 't2')).toMatchObject({ start: '2026-09-01', end: '2026-12-20', abilities: { update: true, delete: true } });
     // A student sees the term of their section, and may not change it.
-    expect((await get('stu', '/v1/terms')).items).toEqual([expect.objectContaining({ id: 't1', abilities: { update: false, delete: false } })]);
+    // Terms are not private (term.view): every user sees them all, and may change none.
+    expect((await get('stu', '/v1/terms')).items).toEqual([expect.objectContaining({ id: 't1', abilities: { update: false, delete: false } }), expect.objectContaining({ id: 't2', abilities: { update: false, delete: false } })]);
     expect(ids(await get('root', '/v1/terms?unit=science'))).toEqual(['t2']);
     expect((await call('sch', 'PATCH', '/v1/terms/t2', { name: 'Autumn 2026' })).json().result.name).toBe('Autumn 2026');
 

@@ -6,7 +6,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { COLLECTION_LEVELS, COLLECTION_PERMISSIONS } from '../domain/catalog.js';
-import { accessLevels, collectionMembers, MEMBER_SORTS, searchUsers } from '../services/queries.js';
+import { accessLevels, collectionMembers, MEMBER_SORTS, SEARCH_MAX, searchUsers } from '../services/queries.js';
 import { abilities, authorize, caller, HttpError, runOp } from './http.js';
 
 const Id = Type.Object({ id: Type.String({ minLength: 1 }) });
@@ -122,15 +122,15 @@ export const collectionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/user-search',
     {
       schema: {
-        summary: 'typeahead for adding members: matches first name, last name and email within the institution',
+        summary: 'typeahead for picking a person (user.search): active users by first or last name, and by email where the caller may view the user; id and name (email only where viewable), at most 20, at least 2 characters',
         tags: ['collections'],
-        querystring: Type.Object({ q: Type.String({ maxLength: 200 }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 10 })) }, { additionalProperties: false }),
+        querystring: Type.Object({ q: Type.String({ maxLength: 200 }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SEARCH_MAX, default: 10 })) }, { additionalProperties: false }),
       },
     },
     async (req) => {
       const c = caller(req);
-      // Any staff member or collection member may look people up to share with; a student too, to share a collection.
-      return { items: searchUsers(c.world, req.query.q, req.query.limit ?? 10) };
+      authorize(c, 'user.search', `institution:${c.world.institutionId}`);
+      return { items: searchUsers(c.world, c.principal, req.query.q, req.query.limit ?? 10) };
     },
   );
 };

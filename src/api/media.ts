@@ -125,7 +125,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/users/:id/viewable-media',
     {
       schema: {
-        summary: 'the media a user may view, by id, paged (oneself, or a user the caller may view)',
+        summary: 'the media a user may view, by id, paged (oneself; or a user the caller may view, then only the items the caller may view too)',
         tags: ['lookups'],
         params: Id,
         querystring: Body({ after: Type.Optional(Type.String({ minLength: 1, description: 'the `next` of the previous page' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }),
@@ -135,15 +135,15 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const c = await current(req);
       const who = subject(c, app.lectern, req.params.id);
       const { after, limit } = req.query;
-      const page = viewableMedia(c.world, who, { ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}) });
+      const page = viewableMedia(c.world, who, { ...(after !== undefined ? { after } : {}), ...(limit !== undefined ? { limit } : {}), ...(who !== c.principal ? { seenBy: c.principal } : {}) });
       return { revision: c.world.revision, total: page.total, ...(page.next !== undefined ? { next: page.next } : {}), items: page.items.map((id) => mediaView(c.world.media(id)!)) };
     },
   );
-  app.get('/users/:id/publishable-sections', { schema: { summary: 'the sections where a user may publish their own media', tags: ['lookups'], params: Id } }, async (req) => {
+  app.get('/users/:id/publishable-sections', { schema: { summary: 'the sections where a user may publish their own media (of another user: only sections the caller may see)', tags: ['lookups'], params: Id } }, async (req) => {
     const c = await current(req);
     const w = c.world;
     const who = subject(c, app.lectern, req.params.id);
-    const items = publishableSections(w, who).map((id) => ({ id, name: w.section(id)?.name ?? id, classes: [...w.classesOf(id)].sort() }));
+    const items = publishableSections(w, who, who !== c.principal ? c.principal : undefined).map((id) => ({ id, name: w.section(id)?.name ?? id, classes: [...w.classesOf(id)].sort() }));
     return { revision: w.revision, items };
   });
   app.get(
@@ -154,7 +154,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const w = c.world;
       const m = mediaFound(c, req.params.id);
       const who = subject(c, app.lectern, req.query.user);
-      const items = publishTargets(w, who, m.id).map((id) => ({ class: id, section: w.class(id)?.sectionId ?? null, name: w.class(id)?.name ?? id }));
+      const items = publishTargets(w, who, m.id, who !== c.principal ? c.principal : undefined).map((id) => ({ class: id, section: w.class(id)?.sectionId ?? null, name: w.class(id)?.name ?? id }));
       return { revision: w.revision, items };
     },
   );

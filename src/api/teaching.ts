@@ -4,18 +4,18 @@
  * Lectern.run; reads come from the world and every "may" in them is policy's decision, attached to
  * each resource as `abilities`.
  *
- * Policy has no `*.view` action for teaching objects yet, so the lists show what the caller may
- * manage (the object's `update` action) and, for sections, the sections where the caller holds a
- * section role (with their terms and courses). See docs/API.md.
+ * Every read asks policy (SPEC §11): terms, courses and sections are listed and opened through
+ * `term.view`, `course.view` and `section.view`, a section's full roster through `section.roster`
+ * (others see only their own enrollment). See docs/API.md.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { SECTION_ROLES, TOGGLES, type ToggleKey } from '../domain/catalog.js';
 import type { SectionRow } from '../domain/rows.js';
-import { describeEffective, describeLevel, effective, type Level, levelsOf, lockAbove } from '../policy/index.js';
+import { decide, describeEffective, describeLevel, effective, type Level, levelsOf, lockAbove } from '../policy/index.js';
 import type { World } from '../world/world.js';
-import { abilities, authorize, type Caller, caller, decideAs, denied, HttpError, runOp } from './http.js';
+import { abilities, authorize, type Caller, caller, decideAs, HttpError, runOp } from './http.js';
 
 const Id = Type.Object({ id: Type.String({ minLength: 1 }) });
 const Name = Type.Optional(Type.String({ minLength: 1, maxLength: 200 }));
@@ -53,20 +53,13 @@ function roleIn(c: Caller, sectionId: string) {
   return p.kind === 'user' && p.institutionId === c.world.institutionId ? c.world.sectionRole(p.userId, sectionId) : undefined;
 }
 
-/** A section is shown to those policy lets manage it and to its members. */
-function seesSection(c: Caller, sectionId: string): boolean {
-  return roleIn(c, sectionId) !== undefined || decideAs(c, 'section.update', `section:${sectionId}`).allow;
-}
-
-/** The full roster: to those who manage the section, enroll in it, or hold its settings (its instructors). */
-function seesRoster(c: Caller, sectionId: string): boolean {
-  return ['section.update', 'section.enroll', 'section.settings'].some((a) => decideAs(c, a, `section:${sectionId}`).allow);
-}
+const sees = (c: Caller, action: 'term.view' | 'course.view' | 'section.view' | 'section.roster', id: string): boolean =>
+  decide(c.world, c.principal, action, `${action.slice(0, action.indexOf('.'))}:${id}`, {}, { explain: false }).allow;
 
 function sectionFound(c: Caller, id: string): SectionRow {
   const s = c.world.section(id);
   if (!s) throw notFound('id', 'section', id);
-  if (!seesSection(c, id)) throw denied(decideAs(c, 'section.update', `section:${id}`).reasons);
+  authorize(c, 'section.view', `section:${id}`);
   return s;
 }
 
@@ -76,17 +69,13 @@ function unitFilter(w: World, unit: string | undefined): (u: string | undefined)
   return (u) => u !== undefined && w.tree.within(u, unit);
 }
 
-function mySections(c: Caller): SectionRow[] {
-  return [...c.world.tables.section.values()].filter((s) => roleIn(c, s.id) !== undefined);
-}
-
 function sectionView(w: World, s: SectionRow) {
   return { id: s.id, name: s.name, course: s.courseId, term: s.termId, unit: w.sectionUnit(s.id) ?? null };
 }
 
 function enrollmentsOf(c: Caller, sectionId: string) {
   const w = c.world;
-  const all = seesRoster(c, sectionId);
+  const all = sees(c, 'section.roster', sectionId);
   return [...w.enrolled(sectionId)]
     .filter(([u]) => all || (c.principal.kind === 'user' && u === c.principal.userId))
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
@@ -147,14 +136,13 @@ export const teachingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // --- terms ---
   app.get(
     '/terms',
-    { schema: { summary: 'terms the caller manages or studies in (unit: within this unit)', tags: ['teaching'], querystring: Body({ unit: Ref('terms of units within this one') }) } },
+    { schema: { summary: 'the terms the caller may see (term.view; unit: within this unit)', tags: ['teaching'], querystring: Body({ unit: Ref('terms of units within this one') }) } },
     async (req) => {
       const c = await current(req);
       const w = c.world;
       const inUnit = unitFilter(w, req.query.unit);
-      const mine = new Set(mySections(c).map((s) => s.termId));
       const items = [...w.tables.term.values()]
-        .filter((t) => inUnit(t.unitId) && (mine.has(t.id) || decideAs(c, 'term.update', `term:${t.id}`).allow))
+        .filter((t) => inUnit(t.unitId) && sees(c, 'term.view', t.id))
         .sort((a, b) => a.startDate.localeCompare(b.startDate) || a.id.localeCompare(b.id))
         .map((t) => ({ id: t.id, name: t.name, unit: t.unitId, start: t.startDate, end: t.endDate, abilities: abilities(c, `term:${t.id}`, { update: 'term.update', delete: 'term.delete' }) }));
       return { revision: w.revision, items };
@@ -175,14 +163,13 @@ export const teachingRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // --- courses ---
   app.get(
     '/courses',
-    { schema: { summary: 'courses the caller manages or studies in (unit: within this unit)', tags: ['teaching'], querystring: Body({ unit: Ref('courses of units within this one') }) } },
+    { schema: { summary: 'the courses the caller may see (course.view; unit: within this unit)', tags: ['teaching'], querystring: Body({ unit: Ref('courses of units within this one') }) } },
     async (req) => {
       const c = await current(req);
       const w = c.world;
       const inUnit = unitFilter(w, req.query.unit);
-      const mine = new Set(mySections(c).map((s) => s.courseId));
       const items = [...w.tables.course.values()]
-        .filter((x) => inUnit(x.unitId) && (mine.has(x.id) || decideAs(c, 'course.update', `course:${x.id}`).allow))
+        .filter((x) => inUnit(x.unitId) && sees(c, 'course.view', x.id))
         .sort((a, b) => a.id.localeCompare(b.id))
         .map((x) => ({ id: x.id, name: x.name, unit: x.unitId, abilities: abilities(c, `course:${x.id}`, { update: 'course.update', delete: 'course.delete', sectionCreate: 'section.create' }) }));
       return { revision: w.revision, items };
@@ -205,7 +192,7 @@ export const teachingRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/sections',
     {
       schema: {
-        summary: 'sections the caller manages or is enrolled in, filtered by course, term and unit',
+        summary: 'the sections the caller may see (section.view), filtered by course, term and unit',
         tags: ['teaching'],
         querystring: Body({ course: Ref('course id'), term: Ref('term id'), unit: Ref('sections of units within this one') }),
       },
@@ -218,7 +205,7 @@ export const teachingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (term !== undefined && !w.term(term)) throw notFound('term', 'term', term);
       const inUnit = unitFilter(w, req.query.unit);
       const items = [...w.tables.section.values()]
-        .filter((s) => (course === undefined || s.courseId === course) && (term === undefined || s.termId === term) && inUnit(w.sectionUnit(s.id)) && seesSection(c, s.id))
+        .filter((s) => (course === undefined || s.courseId === course) && (term === undefined || s.termId === term) && inUnit(w.sectionUnit(s.id)) && sees(c, 'section.view', s.id))
         .sort((a, b) => a.id.localeCompare(b.id))
         .map((s) => ({ ...sectionView(w, s), role: roleIn(c, s.id) ?? null, abilities: abilities(c, `section:${s.id}`, { update: 'section.update', delete: 'section.delete' }) }));
       return { revision: w.revision, items };

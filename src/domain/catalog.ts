@@ -142,6 +142,7 @@ export const ACTIONS = [
   'sharedLibrary.view', 'media.addToSharedLibrary', 'library.workflows',
   'institution.branding', 'institution.metadata', 'institution.player', 'institution.portals', 'institution.workflowTemplates',
   'platform.licensing', 'platform.logs', 'platform.security', 'platform.transcoder', 'platform.transcodeProfiles',
+  'user.search', 'section.roster',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -1,16 +1,17 @@
 /**
  * Bulk imports and exports (SPEC §10): who may run a file of a kind at all. Every row is still
  * authorized on its own by the operation it runs, and exports hold only what the actor may see.
- * Admins import and export every kind; a scheduler only terms, courses, sections and schedules
- * (and enrollments, where only instructor rows pass);
- * licenses follow the license rules.
+ * Admins import and export every kind. A scheduler with listed units imports terms, courses,
+ * sections and schedules only — not users, units, enrollments or members (SPEC §10) — and runs every
+ * export but licenses, whose rows are each limited to what the scheduler may see: teaching objects
+ * within their units, users in full (SPEC §10). Licenses follow the license rules.
  */
 import { allow, because, deny, type Decision } from '../domain/outcome.js';
 import type { Query, RuleTable } from './types.js';
 
 export const IMPORT_KINDS = ['users', 'units', 'terms', 'courses', 'sections', 'enrollments', 'schedules', 'members', 'licenses'] as const;
-// Schedulers also enroll instructors (SPEC §3), so enrollment files are theirs too, row by row.
-const SCHEDULER_KINDS: readonly string[] = ['terms', 'courses', 'sections', 'schedules', 'enrollments'];
+// SPEC §10: a scheduler imports these kinds only (enrolling an instructor is a single operation).
+const SCHEDULER_IMPORTS: readonly string[] = ['terms', 'courses', 'sections', 'schedules'];
 
 function kindRule(exporting: boolean): (q: Query) => Decision {
   return (q) => {
@@ -27,8 +28,13 @@ function kindRule(exporting: boolean): (q: Query) => Decision {
       return deny(because`license files are ${exporting ? 'exported by license managers' : 'imported by license managers who are also admins'}; ${actor.name} is not one`);
     }
     if (actor.isAnyAdmin) return allow(because`${actor.name} is an admin; each row is checked against their rights`);
-    if (SCHEDULER_KINDS.includes(kind) && actor.listed('scheduler').length > 0) return allow(because`${actor.name} is a scheduler with listed units, who ${exporting ? 'exports' : 'imports'} terms, courses, sections, schedules and instructor enrollments`);
-    return deny(because`${actor.name} may not ${exporting ? 'export' : 'import'} ${kind}: that takes an admin${SCHEDULER_KINDS.includes(kind) ? ' or a scheduler with listed units' : ''}`);
+    const scheduler = actor.listed('scheduler').length > 0;
+    if (exporting && scheduler) return allow(because`${actor.name} is a scheduler with listed units, who runs every export; each holds only what they may see`);
+    if (SCHEDULER_IMPORTS.includes(kind) && scheduler) return allow(because`${actor.name} is a scheduler with listed units, who imports terms, courses, sections and schedules`);
+    const schedulersToo = exporting || SCHEDULER_IMPORTS.includes(kind);
+    return deny(
+      because`${actor.name} may not ${exporting ? 'export' : 'import'} ${kind}: that takes an admin${schedulersToo ? ' or a scheduler with listed units' : ' (schedulers import terms, courses, sections and schedules only)'}`,
+    );
   };
 }
 

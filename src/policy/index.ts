@@ -21,13 +21,15 @@ import { userRules } from './user.js';
 import { captureRules } from './capture.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
-export { isStaff, mayGrant, mayTouchUser, normaliseScope } from './role.js';
+export { grantWithinRights, isStaff, mayGrant, mayReachUser, mayTouchUser, normaliseScope } from './role.js';
 export { describeEffective, describeLevel, effective, levelsOf, lockAbove, type Level } from './settings.js';
 export { mediaAdmin, sectionsOfMedia } from './media.js';
 export { isPresenter, licensePackIdProblem, mayLicense } from './license.js';
 export { describeMember, isCollectionAdmin, levelPermissions, memberPermissions, membershipConflict } from './collection.js';
 export { libraryRoleAtLeast } from './library.js';
 export { IMPORT_KINDS } from './imports.js';
+export { nameConflict } from './user.js';
+export { moveConflict, refuseMoveUnderLock, type Moved } from './move.js';
 
 const roleRules: RuleTable = {
   'role.grant': roleChange,

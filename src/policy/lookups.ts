@@ -45,8 +45,11 @@ function sectionsWithin(w: World, units: readonly string[]): string[] {
   return out;
 }
 
-/** The media a user may view, by media id, paged. */
-export function viewableMedia(w: World, principal: Principal, opts: { after?: string; limit?: number } = {}): Page<string> {
+/**
+ * The media a user may view, by media id, paged. Asked by someone else (`seenBy`), only the items
+ * that one may view too: a lookup never shows a title its caller could not open.
+ */
+export function viewableMedia(w: World, principal: Principal, opts: { after?: string; limit?: number; seenBy?: Principal } = {}): Page<string> {
   const actor = new Actor(w, principal);
   const candidates = new Set<string>();
   if (actor.isInstitutionAdmin || actor.listed('av_technician').includes(w.rootId)) {
@@ -59,12 +62,18 @@ export function viewableMedia(w: World, principal: Principal, opts: { after?: st
     for (const s of sectionsWithin(w, [...actor.adminUnits, ...actor.listed('av_technician')])) sections.add(s);
     for (const s of sections) for (const c of w.classesOf(s)) for (const m of w.mediaInClass(c)) candidates.add(m);
   }
-  const allowed = [...candidates].filter((m) => decide(w, principal, 'media.view', { type: 'media', id: m }).allow);
+  const seenBy = opts.seenBy;
+  const allowed = [...candidates].filter(
+    (m) => decide(w, principal, 'media.view', { type: 'media', id: m }, {}, { explain: false }).allow && (!seenBy || decide(w, seenBy, 'media.view', { type: 'media', id: m }, {}, { explain: false }).allow),
+  );
   return page(allowed, opts);
 }
 
-/** Sections where a user may publish their own media: where they teach or present, or administer. */
-export function publishableSections(w: World, principal: Principal): string[] {
+/**
+ * Sections where a user may publish their own media: where they teach or present, or administer.
+ * Asked by someone else (`seenBy`), only the sections that one may see (`section.view`).
+ */
+export function publishableSections(w: World, principal: Principal, seenBy?: Principal): string[] {
   const actor = new Actor(w, principal);
   const out = new Set<string>(sectionsWithin(w, actor.adminUnits));
   if (principal.kind === 'user') {
@@ -72,16 +81,21 @@ export function publishableSections(w: World, principal: Principal): string[] {
       if (role === 'instructor' || role === 'teaching_assistant' || role === 'student_presenter') out.add(s);
     }
   }
-  return [...out].sort();
+  const seen = seenBy ? [...out].filter((s) => decide(w, seenBy, 'section.view', { type: 'section', id: s }, {}, { explain: false }).allow) : [...out];
+  return seen.sort();
 }
 
-/** The classes where a user may publish one media item, checked through the publish rule. */
-export function publishTargets(w: World, principal: Principal, mediaId: string): string[] {
+/**
+ * The classes where a user may publish one media item, checked through the publish rule; asked by
+ * someone else (`seenBy`), only in sections that one may see.
+ */
+export function publishTargets(w: World, principal: Principal, mediaId: string, seenBy?: Principal): string[] {
   const actor = new Actor(w, principal);
   const sections = new Set<string>(sectionsWithin(w, actor.adminUnits));
   if (principal.kind === 'user') for (const s of w.enrollmentsOf(principal.userId).keys()) sections.add(s);
   const out: string[] = [];
   for (const s of sections) {
+    if (seenBy && !decide(w, seenBy, 'section.view', { type: 'section', id: s }, {}, { explain: false }).allow) continue;
     for (const c of w.classesOf(s)) {
       if (decide(w, principal, 'media.publish', { type: 'media', id: mediaId }, { class: c }).allow) out.push(c);
     }

@@ -3,7 +3,8 @@
  * An actor may grant or revoke a role only at a scope within one where they are admin; never
  * system_admin unless they are one; license_manager only as an admin of the root; a default admin
  * with no listed unit only as an admin of the root (it is institution-level whenever delegated
- * administration is off). Nobody touches a user who holds a role above theirs.
+ * administration is off). Nobody changes the roles of a user who holds a role above theirs; changing
+ * the account itself needs the stronger reach rule (every staff role within the actor's rights).
  */
 import { ROLE_LABEL, type StaffRole } from '../domain/catalog.js';
 import { allow, because, type Decision, deny } from '../domain/outcome.js';
@@ -53,8 +54,8 @@ function above(actor: Actor, role: StaffRole, scope: Scope): boolean {
 }
 
 /**
- * May `actor` modify, deactivate or delete `targetId` (or change their roles)? Any admin may —
- * users sit outside the hierarchy — unless the target holds a role above the actor's.
+ * May `actor` change the roles of `targetId` (SPEC §3 "No escalation")? Any admin may, within the
+ * scopes `mayGrant` allows, unless the target holds a role above the actor's.
  */
 export function mayTouchUser(actor: Actor, targetId: string): Decision {
   const w = actor.world;
@@ -70,6 +71,53 @@ export function mayTouchUser(actor: Actor, targetId: string): Decision {
     }
   }
   return allow(because`${actor.name} is an admin, and users are outside the hierarchy`, because`${targetId} holds no role above ${actor.name}'s`);
+}
+
+/**
+ * Is a staff grant at a scope within the actor's admin rights (SPEC §3 "Reach over an account")?
+ * A grant at a unit is within when the actor administers that unit or one above it; license
+ * manager sits at the root, so only an admin of the root reaches it. A default admin with no
+ * listed unit is institution-level whenever delegated administration is off, so it counts as the
+ * root, DA or not. A role with no listed unit that reaches nothing by itself — a scheduler with no
+ * units, the holding row of an admin whose rights are only where listed — is within any admin's
+ * reach: any admin may grant or revoke it, so refusing here would only send the admin the long way
+ * round. System admin (the platform) is within no institution admin's rights.
+ */
+export function grantWithinRights(actor: Actor, role: StaffRole, scope: Scope): boolean {
+  if (actor.isSystemAdmin) return true;
+  if (role === 'system_admin' || scope.type === 'platform') return false;
+  if (scope.type === 'unit') return actor.adminUnitOver(scope.id) !== undefined;
+  if (role === 'admin' && !scope.listedOnly) return actor.isInstitutionAdmin;
+  return true;
+}
+
+/**
+ * May `actor` change `targetId`'s account — details, email, username, a temporary password,
+ * deactivate, reactivate, delete (SPEC §3 "Reach over an account")? Changing an account is taking
+ * over what it can do, so only when every staff role the target holds is at a scope within the
+ * actor's admin rights. A user with no staff role is within any admin's reach; one's own account
+ * is always within reach.
+ */
+export function mayReachUser(actor: Actor, targetId: string): Decision {
+  const w = actor.world;
+  if (actor.isSystem) return allow('Lectern may load users');
+  if (!actor.active) return deny(because`${actor.name} is not an active user of ${w.institutionId}`);
+  if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
+  if (actor.principal.kind === 'user' && actor.principal.userId === targetId && actor.isAnyAdmin) return allow(because`${actor.name} is acting on their own account`);
+  if (!actor.isAnyAdmin) return deny(because`${actor.name} has no admin rights in ${w.institutionId}`);
+  const grants = w.grantsOf(targetId);
+  for (const g of grants) {
+    const s = scopeOf(g);
+    if (!grantWithinRights(actor, g.role, s)) {
+      return deny(
+        because`${targetId} holds ${describeGrant(w, g.role, s)}, which is outside ${actor.name}'s admin rights`,
+        because`${actor.name} has admin rights only at ${actor.adminUnits.map((u) => describeScope(w, { type: 'unit', id: u })).join(', ')}; changing an account takes over what it can do`,
+      );
+    }
+  }
+  return grants.length === 0
+    ? allow(because`${actor.name} is an admin, and ${targetId} holds no staff role`)
+    : allow(because`${actor.name} is an admin, and every staff role ${targetId} holds is within ${actor.name}'s admin rights`);
 }
 
 /** The decision for role.grant / role.revoke: the scope rule and the target rule together. */

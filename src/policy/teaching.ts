@@ -205,6 +205,22 @@ function sectionView(q: Query): Decision {
   return manageInUnit(actor, unit, 'see the section');
 }
 
+/**
+ * A section's full roster (everyone enrolled and their roles): those who manage the section
+ * (admins, schedulers), who may enroll in it, and its instructors. Other members see only
+ * themselves.
+ */
+function sectionRoster(q: Query): Decision {
+  const { world: w, resource } = q;
+  if (resource.type !== 'section' || !w.section(resource.id)) return missing(q);
+  const manage = crud('manage the section')(q);
+  if (manage.allow) return manage;
+  const enroll = enrollRule({ ...q, action: 'section.enroll' });
+  if (enroll.allow) return enroll;
+  const teach = capability(['instructor'], { never: TA_NEVER })(q);
+  return teach.allow ? teach : deny(because`only those who manage section ${resource.id}, enroll in it or teach it as instructors see its roster`, ...teach.reasons);
+}
+
 /** Seeing a course: those who manage its unit, and members of any of its sections. */
 function courseView(q: Query): Decision {
   const { world: w, actor, resource } = q;
@@ -236,6 +252,7 @@ export const teachingRules: RuleTable = {
   'term.view': anyone,
   'course.view': courseView,
   'section.view': sectionView,
+  'section.roster': sectionRoster,
   'schedule.view': scheduleRule,
   'room.view': staffSees,
   'device.view': staffSees,

@@ -74,22 +74,47 @@ export function collectionMembers(
   return { total: rows.length, members: rows.slice(offset, offset + limit) };
 }
 
-/** Typeahead for "add member": first name, last name and email, within the institution, active users. */
-export function searchUsers(w: World, q: string, limit = 10): { id: string; firstName: string; lastName: string; email: string }[] {
+/** The fewest characters the typeahead answers to, and the most people it returns. */
+export const SEARCH_MIN_CHARS = 2;
+export const SEARCH_MAX = 20;
+
+export interface SearchUserView {
+  id: string;
+  firstName: string;
+  lastName: string;
+  /** Only for callers who may view the user (`user.view`). */
+  email?: string;
+}
+
+/**
+ * The user typeahead (for picking a person: a member, a license holder, an instructor, a share):
+ * active users of the institution matching by first or last name — and by email only where the
+ * caller may view the user, who then also sees it. The least that identifies someone (id and
+ * name), at most SEARCH_MAX, and nothing for fewer than SEARCH_MIN_CHARS characters. Whether the
+ * caller may search at all is policy's `user.search`, asked by the route.
+ */
+export function searchUsers(w: World, viewer: Principal, q: string, limit = 10): SearchUserView[] {
   const needle = q.trim().toLowerCase();
-  if (needle.length === 0) return [];
-  const out: { id: string; firstName: string; lastName: string; email: string; rank: number }[] = [];
+  if (needle.length < SEARCH_MIN_CHARS) return [];
+  const out: (SearchUserView & { rank: number })[] = [];
   for (const u of w.users.values()) {
     if (u.status !== 'active') continue;
     const f = u.firstName.toLowerCase();
     const l = u.lastName.toLowerCase();
     const e = u.email.toLowerCase();
-    // Prefix matches first, then matches anywhere.
-    const rank = f.startsWith(needle) || l.startsWith(needle) || e.startsWith(needle) ? 0 : f.includes(needle) || l.includes(needle) || e.includes(needle) ? 1 : -1;
-    if (rank >= 0) out.push({ id: u.id, firstName: u.firstName, lastName: u.lastName, email: u.email, rank });
+    // Prefix matches first, then matches anywhere; the email only where the caller may see it.
+    let rank = f.startsWith(needle) || l.startsWith(needle) ? 0 : f.includes(needle) || l.includes(needle) ? 1 : -1;
+    let seesEmail: boolean | undefined;
+    if (rank !== 0 && e.includes(needle)) {
+      seesEmail = decide(w, viewer, 'user.view', { type: 'user', id: u.id }, {}, { explain: false }).allow;
+      if (seesEmail) rank = e.startsWith(needle) ? 0 : 1;
+    }
+    if (rank < 0) continue;
+    seesEmail ??= decide(w, viewer, 'user.view', { type: 'user', id: u.id }, {}, { explain: false }).allow;
+    out.push({ id: u.id, firstName: u.firstName, lastName: u.lastName, ...(seesEmail ? { email: u.email } : {}), rank });
   }
   out.sort((a, b) => a.rank - b.rank || a.firstName.localeCompare(b.firstName) || a.lastName.localeCompare(b.lastName) || a.id.localeCompare(b.id));
-  return out.slice(0, Math.min(Math.max(1, limit), 50)).map(({ rank: _r, ...u }) => u);
+  return out.slice(0, Math.min(Math.max(1, limit), SEARCH_MAX)).map(({ rank: _r, ...u }) => u);
 }
 
 export interface PermissionEntry {

@@ -15,6 +15,7 @@ import * as m001 from './migrations/2026-11-23-001-foundation.js';
 import * as m002 from './migrations/2026-11-23-002-teaching.js';
 import * as m003 from './migrations/2026-11-23-003-licensing.js';
 import * as m004 from './migrations/2026-11-23-004-collections.js';
+import * as m020 from './migrations/2026-11-30-20-user-names.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-002-teaching': m002,
   '2026-11-23-003-licensing': m003,
   '2026-11-23-004-collections': m004,
+  '2026-11-30-20-user-names': m020,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -207,7 +209,7 @@ export class Store {
   /** Empties every table (a fresh database for the next scenario file). */
   async reset(): Promise<void> {
     const replicated = LOAD_ORDER.map((t) => sql.table(SQL_TABLE[t]));
-    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog'].map((t) => sql.table(t));
+    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'userName'].map((t) => sql.table(t));
     await sql`truncate ${sql.join([...others, ...replicated])}`.execute(this.db);
   }
 

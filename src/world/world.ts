@@ -51,6 +51,8 @@ export class World {
   readonly tree = new UnitTree();
   private readonly byUsername = new Map<string, string>();
   private readonly byEmail = new Map<string, string>();
+  /** SPEC §2 "One name, one user": every id, username and email, lowercased, to the user it names. */
+  private readonly byName = new Map<string, { userId: string; field: UserNameField }>();
   private readonly grants = new Map<string, RoleGrantRow[]>();
   private readonly enrollBySection = new Map<string, Map<string, SectionRole>>();
   private readonly enrollByUser = new Map<string, Map<string, SectionRole>>();
@@ -128,10 +130,12 @@ export class World {
         if (o) {
           this.byUsername.delete(o.username);
           this.byEmail.delete(o.email.toLowerCase());
+          for (const [name] of namesOf(o)) if (this.byName.get(name)?.userId === o.id) this.byName.delete(name);
         }
         if (n) {
           this.byUsername.set(n.username, n.id);
           this.byEmail.set(n.email.toLowerCase(), n.id);
+          for (const [name, field] of namesOf(n)) if (!this.byName.has(name)) this.byName.set(name, { userId: n.id, field });
         }
         return;
       }
@@ -298,10 +302,20 @@ export class World {
     return this.tables.user.get(id);
   }
 
-  /** Finds a user by id, username or email (case-insensitive). */
+  /**
+   * Finds the one user an id, username or email names (case-insensitive): id, username and email
+   * share one namespace (SPEC §2), so a name never resolves to two people.
+   */
   findUser(key: string): UserRow | undefined {
-    const id = this.tables.user.has(key) ? key : (this.byUsername.get(key) ?? this.byEmail.get(key.toLowerCase()));
-    return id === undefined ? undefined : this.tables.user.get(id);
+    const exact = this.tables.user.get(key);
+    if (exact) return exact;
+    const named = this.byName.get(key.toLowerCase());
+    return named === undefined ? undefined : this.tables.user.get(named.userId);
+  }
+
+  /** The user a name (id, username or email, any case) belongs to, and in which field. */
+  userNamed(name: string): { userId: string; field: UserNameField } | undefined {
+    return this.byName.get(name.toLowerCase());
   }
 
   userIdByUsername(username: string): string | undefined {
@@ -490,6 +504,18 @@ export class World {
     }
     return out;
   }
+}
+
+export type UserNameField = 'id' | 'username' | 'email';
+
+/** The names a user row claims in the namespace, lowercased, each once (the first field wins). */
+export function namesOf(u: Pick<UserRow, 'id' | 'username' | 'email'>): [string, UserNameField][] {
+  const out: [string, UserNameField][] = [[u.id.toLowerCase(), 'id']];
+  const username = u.username.toLowerCase();
+  if (username !== out[0]![0]) out.push([username, 'username']);
+  const email = u.email.toLowerCase();
+  if (out.every(([n]) => n !== email)) out.push([email, 'email']);
+  return out;
 }
 
 const EMPTY_MAP: ReadonlyMap<string, SectionRole> = new Map<string, SectionRole>();

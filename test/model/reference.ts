@@ -223,9 +223,9 @@ function storedScope(g: { scopeType: string; scopeId: string }): Scope {
 /**
  * "A role above the actor's" (SPEC §3): system admin; admin rights at a unit the actor does not
  * administer (a default admin with no listed unit counts as the root); license manager, unless
- * the actor administers the root. SPEC §3 says any admin, whatever the unit, has full rights on
- * users, so scheduler, AV technician and academic-staff grants are below every admin. (DECISIONS
- * records the same reading.) The holding row of an admin with rights only where listed confers nothing by itself.
+ * the actor administers the root. For role changes, scheduler, AV technician and academic-staff
+ * grants are below every admin (the scope rule limits where); changing the account itself follows
+ * `reach` below. The holding row of an admin with rights only where listed confers nothing by itself.
  */
 function above(q: Ask, g: { role: string; scopeType: string; scopeId: string }): boolean {
   if (q.sys) return false;
@@ -241,6 +241,28 @@ function mayTouch(q: Ask, target: string): boolean {
   if (!q.anyAdmin) return false;
   if (target === q.me) return true;
   return !q.grants(target).some((g) => above(q, g));
+}
+
+/**
+ * SPEC §3 "Reach over an account": changing, deactivating or deleting an account needs every staff
+ * grant the target holds to sit within the actor's admin rights. A unit grant: the actor
+ * administers it. License manager sits at the root. A default admin with no listed unit counts as
+ * the root (DECISIONS); a scheduler with no listed unit and the holding row of an admin with rights
+ * only where listed reach nothing, so any admin reaches them. System admin: no institution admin.
+ */
+function withinRights(q: Ask, g: { role: string; scopeType: string; scopeId: string }): boolean {
+  if (q.sys) return true;
+  if (g.role === 'system_admin' || g.scopeType === 'platform') return false;
+  if (g.scopeType === 'unit') return q.adminOver(g.scopeId);
+  if (g.role === 'admin' && g.scopeId !== LISTED_ONLY) return q.instAdmin;
+  return true;
+}
+
+function reach(q: Ask, target: string): boolean {
+  if (q.sys) return true;
+  if (!q.anyAdmin) return false;
+  if (target === q.me) return true;
+  return q.grants(target).every((g) => withinRights(q, g));
 }
 
 function roleChange(revoke: boolean): RuleFn {
@@ -621,9 +643,9 @@ const RULES: Record<string, RuleFn> = {
   'unit.delete': (q, _t, id) => q.unitExists(id) && unitAbove(q, id),
   'user.view': (q, _t, id) => q.sys || (q.local && id === q.me) || q.anyAdmin || q.iHold('license_manager') || q.myListed('scheduler').length > 0,
   'user.create': (q) => q.sys || q.anyAdmin,
-  'user.update': (q, _t, id) => mayTouch(q, id),
-  'user.deactivate': (q, _t, id) => mayTouch(q, id),
-  'user.delete': (q, _t, id) => mayTouch(q, id),
+  'user.update': (q, _t, id) => reach(q, id),
+  'user.deactivate': (q, _t, id) => reach(q, id),
+  'user.delete': (q, _t, id) => reach(q, id),
   'console.signIn': (q) => q.sys || (q.local && q.isStaffUser(q.me)),
   'role.grant': roleChange(false),
   'role.revoke': roleChange(true),

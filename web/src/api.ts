@@ -162,7 +162,8 @@ export interface SearchUser {
   id: string;
   firstName: string;
   lastName: string;
-  email: string;
+  /** Only where the caller may view the user. */
+  email?: string;
 }
 
 export function errorText(e: unknown): string {

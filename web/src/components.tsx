@@ -61,6 +61,8 @@ export function useDebounced<T>(value: T, ms = 200): T {
 }
 
 export const fullName = (u: { firstName: string; lastName: string }) => `${u.firstName} ${u.lastName}`;
+/** How a picked person is shown: their email where the typeahead gave it, else their id. */
+const handle = (u: SearchUser) => u.email ?? u.id;
 
 /**
  * Typeahead on name and email (GET /v1/user-search), as an ARIA combobox: type, arrow up/down,
@@ -69,7 +71,7 @@ export const fullName = (u: { firstName: string; lastName: string }) => `${u.fir
 export function UserPicker({ label, onPick, id: givenId, value }: { label: string; onPick: (u: SearchUser | null) => void; id?: string; value?: SearchUser | null }) {
   const autoId = useId();
   const id = givenId ?? `picker-${autoId}`;
-  const [text, setText] = useState(value ? `${fullName(value)} <${value.email}>` : '');
+  const [text, setText] = useState(value ? `${fullName(value)} <${handle(value)}>` : '');
   const [items, setItems] = useState<SearchUser[]>([]);
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(0);
@@ -100,7 +102,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
   }, [q]);
 
   const pick = (u: SearchUser) => {
-    const t = `${fullName(u)} <${u.email}>`;
+    const t = `${fullName(u)} <${handle(u)}>`;
     picked.current = t;
     setText(t);
     setOpen(false);
@@ -160,7 +162,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
               pick(u);
             }}
           >
-            <span>{fullName(u)}</span> <span className="muted">{u.email}</span>
+            <span>{fullName(u)}</span> <span className="muted">{handle(u)}</span>
           </li>
         ))}
       </ul>

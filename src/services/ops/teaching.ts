@@ -5,7 +5,7 @@
 import { CLASS_KINDS, isToggleKey, SECTION_ROLES, TOGGLES, type SectionRole, type ToggleKey } from '../../domain/catalog.js';
 import { conflict, invalid, notFound } from '../../domain/outcome.js';
 import type { Change, ClassRow, CourseRow, DeviceRow, RoomRow, ScheduleRow, SectionRow, SettingRow, TermRow } from '../../domain/rows.js';
-import { describeLevel, lockAbove, type Level } from '../../policy/index.js';
+import { describeLevel, lockAbove, refuseMoveUnderLock, type Level } from '../../policy/index.js';
 import type { World } from '../../world/world.js';
 import { at, custom, defineOp, find, findOpt, given, inInstitution, type Operation, put } from '../operation.js';
 import { bool, date, id, mapping, oneOf, optional, passed, text } from '../validate.js';
@@ -140,7 +140,7 @@ export const teachingOps: Record<string, Operation> = {
     args: { course: id(), name: optional(text()), unit: optional(id()) },
     load: ({ world: w, args }) => ({ cur: find(w, 'course', args.course), unit: findOpt(w, 'unit', args.unit)?.id }),
     on: at('course', 'course'),
-    plan({ world: w, args, loaded: { cur, unit }, authorize }) {
+    plan({ world: w, actor, args, loaded: { cur, unit }, authorize }) {
       if (unit !== undefined && unit !== cur.unitId) {
         authorize('course.create', `unit:${unit}`);
         // Every section's term must still belong to a unit containing the course's new unit.
@@ -152,6 +152,7 @@ export const teachingOps: Record<string, Operation> = {
           }
         }
       }
+      refuseMoveUnderLock(actor, { type: 'course', id: cur.id }, unit, 'unit');
       const row: CourseRow = { ...cur, name: args.name ?? cur.name, unitId: unit ?? cur.unitId };
       return { changes: put('course', row, cur), target: `course:${cur.id}`, result: row };
     },

@@ -3,6 +3,7 @@
  */
 import { conflict, invalid } from '../../domain/outcome.js';
 import type { UnitRow } from '../../domain/rows.js';
+import { refuseMoveUnderLock } from '../../policy/index.js';
 import { at, defineOp, find, findOpt, type Operation } from '../operation.js';
 import { id, optional, text } from '../validate.js';
 
@@ -23,12 +24,13 @@ export const unitOps: Record<string, Operation> = {
     args: { unit: id(), name: optional(text()), parent: optional(id()) },
     load: ({ world: w, args }) => ({ cur: find(w, 'unit', args.unit), parent: findOpt(w, 'unit', args.parent, 'parent') }),
     on: at('unit', 'unit'),
-    plan({ world: w, args, loaded: { cur } }) {
+    plan({ world: w, actor, args, loaded: { cur } }) {
       const { parent } = args;
       if (parent !== undefined && parent !== cur.parentId) {
         if (cur.parentId === null) throw conflict('rootUnit', 'the root unit cannot be moved', 'parent');
         if (w.tree.within(parent, cur.id)) throw invalid('parent', `${parent} is within ${cur.id}; a unit cannot move under itself`, 'cycle');
       }
+      refuseMoveUnderLock(actor, { type: 'unit', id: cur.id }, parent, 'parent');
       const row: UnitRow = { ...cur, ...(args.name !== undefined ? { name: args.name } : {}), ...(parent !== undefined && cur.parentId !== null ? { parentId: parent } : {}) };
       const same = row.name === cur.name && row.parentId === cur.parentId;
       return { changes: same ? [] : [{ table: 'unit', op: 'put', row }], target: `unit:${cur.id}`, result: row };

@@ -7,6 +7,7 @@ import type { Principal } from '../../policy/index.js';
 import { keyOf, type World } from '../../world/world.js';
 import { at, defineOp, find, inInstitution, type Operation } from '../operation.js';
 import { seatRelease } from './license.js';
+import { nameConflict } from '../../policy/index.js';
 import { USER_STATUSES } from '../../domain/catalog.js';
 import { email, id, oneOf, optional, text } from '../validate.js';
 
@@ -16,10 +17,8 @@ const ONE = { user: id() };
 const loadUser = ({ world, args }: { world: World; args: { user: string } }) => find(world, 'user', args.user);
 
 function assertUnique(w: World, row: UserRow): void {
-  const byName = w.userIdByUsername(row.username);
-  if (byName !== undefined && byName !== row.id) throw conflict('duplicateUsername', `username '${row.username}' is taken`, 'username');
-  const byEmail = w.userIdByEmail(row.email);
-  if (byEmail !== undefined && byEmail !== row.id) throw conflict('duplicateEmail', `email '${row.email}' is taken`, 'email');
+  const c = nameConflict(w, row);
+  if (c) throw conflict(c.code, c.message, c.field);
 }
 
 function notSelf(ctx: { world: World; principal: Principal }, userId: string, what: string): void {
