@@ -8,6 +8,8 @@ export interface Config {
   host: string;
   /** LECTERN_IDENTITY_PROVIDERS: a YAML file of external identity providers (docs/IDENTITY.md). */
   identityProviders: string | undefined;
+  /** LECTERN_SCHEMA: the PostgreSQL schema to use instead of `public` (created if missing). */
+  schema?: string | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -19,5 +21,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: env.HOST || '0.0.0.0',
     identityProviders: env.LECTERN_IDENTITY_PROVIDERS || undefined,
+    schema: env.LECTERN_SCHEMA || undefined,
   };
 }
