@@ -78,7 +78,7 @@ export function registerServe(cli: Command, cfg: Config): void {
         return;
       }
       const store = await openStore(cfg);
-      const lectern = new Lectern(store);
+      const lectern = new Lectern(store, cfg.worldBudgetMB ? { worldBudgetBytes: cfg.worldBudgetMB * 1024 * 1024 } : {});
       for (const [name, dir] of directories) lectern.directories.set(name, dir);
       const auth = new Auth(lectern);
       if (o.world && !isWorker()) {
