@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Fastify from 'fastify';
 import { buildApp } from '../src/api/app.js';
 import type { InstitutionRow } from '../src/domain/rows.js';
 import { Auth } from '../src/services/auth.js';
@@ -46,17 +47,67 @@ interface Load {
   p50ms: number;
   p99ms: number;
   errors: number;
+  /** The server's CPU time (user + system, this process) per request: steadier than requests/s on a busy machine. */
+  cpuUsPerRequest: number;
 }
 
 /** Fires load from a child process (bench/http-load.ts), so the generator does not share the server's event loop. */
 async function fire(url: string, token: string, bodiesFile: string, endpoint: string, connections: number, perRequest: number, seconds: number): Promise<Load> {
+  const cpu0 = process.cpuUsage();
   const out = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, ['--import', 'tsx', 'bench/http-load.ts', url + endpoint, token, bodiesFile, String(connections), String(seconds)], { maxBuffer: 1 << 20 }, (err, stdout) =>
       err ? reject(err) : resolve(stdout),
     );
   });
-  const r = JSON.parse(out) as { rps: number; p50: number; p99: number; errors: number };
-  return { endpoint, connections, requestsPerSecond: Math.round(r.rps), decisionsPerSecond: Math.round(r.rps * perRequest), p50ms: r.p50, p99ms: r.p99, errors: r.errors };
+  const cpu = process.cpuUsage(cpu0);
+  const r = JSON.parse(out) as { rps: number; p50: number; p99: number; errors: number; total: number };
+  return {
+    endpoint,
+    connections,
+    requestsPerSecond: Math.round(r.rps),
+    decisionsPerSecond: Math.round(r.rps * perRequest),
+    p50ms: r.p50,
+    p99ms: r.p99,
+    errors: r.errors,
+    cpuUsPerRequest: r.total > 0 ? Math.round((cpu.user + cpu.system) / r.total) : 0,
+  };
+}
+
+/**
+ * The framework's floor: a bare Fastify route that parses the same JSON body and answers a constant
+ * decision (no authentication, no schema, no headers, no world). What Lectern adds is measured against it.
+ */
+async function floorApp() {
+  const app = Fastify({ logger: false });
+  app.post('/v1/check', async (req) => {
+    const b = req.body as { user?: string } | undefined;
+    return { allow: b?.user !== undefined, reasons: [], revision: 1 };
+  });
+  app.post('/v1/checks', async (req) => {
+    const b = req.body as { checks?: unknown[] } | undefined;
+    return { results: (b?.checks ?? []).map(() => ({ allow: true, reasons: [] })), revision: 1 };
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}` };
+}
+
+function ratios(loads: Load[], inProcess: number) {
+  const out: { endpoint: string; connections: number; rps: number; p99: number | string; cpu: number; inProcess: number }[] = [];
+  for (const l of loads) {
+    if (l.endpoint.startsWith('floor')) continue;
+    const f = loads.find((x) => x.endpoint === `floor: bare Fastify ${l.endpoint}` && x.connections === l.connections);
+    if (!f) continue;
+    out.push({
+      endpoint: l.endpoint,
+      connections: l.connections,
+      rps: +(l.requestsPerSecond / f.requestsPerSecond).toFixed(2),
+      // autocannon reports whole milliseconds; a floor p99 of 0 ms cannot be divided by.
+      p99: f.p99ms > 0 ? +(l.p99ms / f.p99ms).toFixed(2) : `${l.p99ms} ms vs ${f.p99ms} ms`,
+      cpu: l.cpuUsPerRequest > 0 ? +(f.cpuUsPerRequest / l.cpuUsPerRequest).toFixed(2) : 0,
+      inProcess: +(l.decisionsPerSecond / inProcess).toFixed(2),
+    });
+  }
+  return out;
 }
 
 export async function run(opts: BenchOptions): Promise<unknown> {
@@ -86,10 +137,38 @@ export async function run(opts: BenchOptions): Promise<unknown> {
   const b: string[] = [];
   for (let i = 0; i + 100 <= checks.length; i += 100) b.push(JSON.stringify({ checks: checks.slice(i, i + 100) }));
   writeFileSync(batches, JSON.stringify(b));
+  // In-process throughput of the same questions, as the batch endpoint answers them (with reasons,
+  // the subject gate and the user looked up by name), for the batch target's ratio.
+  const admin = lectern.principal(wl.institutionId, wl.staff[0]!);
+  const world0 = (await lectern.world(wl.institutionId))!;
+  const inProcess = () => {
+    const t0 = performance.now();
+    let n = 0;
+    while (performance.now() - t0 < 1000) {
+      for (const c of checks) {
+        const u = world0.findUser(c.user)!;
+        lectern.check(world0, admin, 'user.view', `user:${u.id}`, {}, { explain: false });
+        lectern.check(world0, lectern.principal(wl.institutionId, u.id), c.action, c.resource, c.context ?? {});
+      }
+      n += checks.length;
+    }
+    return Math.round(n / ((performance.now() - t0) / 1000));
+  };
+  inProcess();
+  const inProcessPerSecond = inProcess();
   const seconds = opts.scale < 0.2 ? 3 : 8;
   const loads: Load[] = [];
-  for (const c of [1, 16, 64]) loads.push(await fire(url, token, single, '/v1/check', c, 1, seconds));
-  for (const c of [1, 16, 64]) loads.push(await fire(url, token, batches, '/v1/checks', c, 100, seconds));
+  const floor = await floorApp();
+  // Floor and Lectern alternate per concurrency, so both see the same machine.
+  for (const c of [1, 16, 64]) {
+    loads.push({ ...(await fire(floor.url, token, single, '/v1/check', c, 1, seconds)), endpoint: 'floor: bare Fastify /v1/check' });
+    loads.push(await fire(url, token, single, '/v1/check', c, 1, seconds));
+  }
+  for (const c of [1, 16, 64]) {
+    loads.push({ ...(await fire(floor.url, token, batches, '/v1/checks', c, 100, seconds)), endpoint: 'floor: bare Fastify /v1/checks' });
+    loads.push(await fire(url, token, batches, '/v1/checks', c, 100, seconds));
+  }
+  await floor.app.close();
   await app.close();
   for (const s of Object.values(stores)) await (s.store.kind === 'postgres' ? s.store.dropSchemaAndClose() : s.store.close());
 
@@ -100,6 +179,8 @@ export async function run(opts: BenchOptions): Promise<unknown> {
     rows: wl.rows.length,
     stores: Object.fromEntries(Object.entries(stores).map(([k, v]) => [k, { loadMs: v.loadMs, coldBuildMs: v.buildMs, worldHeapMB: v.worldHeapMB, rssMB: v.rssMB }])),
     http: loads,
+    inProcessDecisionsPerSecond: inProcessPerSecond,
+    ratios: ratios(loads, inProcessPerSecond),
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/http.json', JSON.stringify(result, null, 2) + '\n');
@@ -112,9 +193,15 @@ export async function run(opts: BenchOptions): Promise<unknown> {
     '',
     `autocannon (in a child process), ${seconds} s per row, a system admin's token asking about generated users (the issue's check mix):`,
     '',
-    '| endpoint | connections | requests/s | decisions/s | p50 ms | p99 ms | errors |',
-    '|---|---|---|---|---|---|---|',
-    ...loads.map((l) => `| ${l.endpoint} | ${l.connections} | ${l.requestsPerSecond.toLocaleString('en')} | ${l.decisionsPerSecond.toLocaleString('en')} | ${l.p50ms} | ${l.p99ms} | ${l.errors} |`),
+    '| endpoint | connections | requests/s | decisions/s | p50 ms | p99 ms | errors | server CPU µs/request |',
+    '|---|---|---|---|---|---|---|---|',
+    ...loads.map((l) => `| ${l.endpoint} | ${l.connections} | ${l.requestsPerSecond.toLocaleString('en')} | ${l.decisionsPerSecond.toLocaleString('en')} | ${l.p50ms} | ${l.p99ms} | ${l.errors} | ${l.cpuUsPerRequest} |`),
+    '',
+    `Against the floor of the same run (targets: requests/s ≥ 0.67×, p99 ≤ 2×; batch decisions/s ≥ 0.5× in-process, which did ${inProcessPerSecond.toLocaleString('en')} decisions/s with reasons and the subject gate):`,
+    '',
+    '| endpoint | connections | × floor requests/s | × floor p99 | floor CPU / Lectern CPU per request | × in-process decisions/s |',
+    '|---|---|---|---|---|---|',
+    ...result.ratios.map((r) => `| ${r.endpoint} | ${r.connections} | ${r.rps} | ${r.p99} | ${r.cpu} | ${r.inProcess} |`),
     '',
   ].join('\n');
   writeFileSync('bench/results/http.md', md);

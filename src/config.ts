@@ -8,6 +8,10 @@ export interface Config {
   host: string;
   /** LECTERN_IDENTITY_PROVIDERS: a YAML file of external identity providers (docs/IDENTITY.md). */
   identityProviders: string | undefined;
+  /** LECTERN_SCHEMA: the PostgreSQL schema to use instead of `public` (created if missing). */
+  schema?: string | undefined;
+  /** LECTERN_WORLD_BUDGET_MB: memory for resident institution worlds; least recently used ones are dropped past it. */
+  worldBudgetMB?: number | undefined;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
@@ -19,5 +23,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host: env.HOST || '0.0.0.0',
     identityProviders: env.LECTERN_IDENTITY_PROVIDERS || undefined,
+    schema: env.LECTERN_SCHEMA || undefined,
+    worldBudgetMB: worldBudget(env.LECTERN_WORLD_BUDGET_MB),
   };
+}
+
+function worldBudget(v: string | undefined): number | undefined {
+  if (!v) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`LECTERN_WORLD_BUDGET_MB: '${v}' is not a positive number of megabytes`);
+  return n;
 }

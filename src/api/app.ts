@@ -5,7 +5,6 @@
  * in policy/, every write goes through `Lectern.run`.
  */
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -18,6 +17,7 @@ import { collectionRoutes } from './collections.js';
 import { libraryRoutes } from './libraries.js';
 import { authenticate, SESSION_COOKIE } from './authn.js';
 import { checkRoutes } from './checks.js';
+import { securityHeaders } from './headers.js';
 import { HttpError, type ErrorBody } from './http.js';
 import { institutionRoutes } from './institution.js';
 import { licenseRoutes } from './licenses.js';
@@ -53,7 +53,7 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
   // styles from /assets) and the Swagger UI at /docs (scripts and styles from /docs/static, inline
   // styles set by its React code) work, and nothing else: no inline script, no other origin, no
   // framing. Plain HTTP stays usable (no upgrade-insecure-requests); HSTS only matters over TLS.
-  app.register(helmet, {
+  securityHeaders(app, {
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {

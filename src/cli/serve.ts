@@ -11,6 +11,13 @@ import { loadIdentityProviders } from '../services/directory/index.js';
 import { Lectern, type Directory } from '../services/lectern.js';
 import type { Store } from '../store/store.js';
 import { openStore } from './store.js';
+import { announceListening, defaultWorkers, isWorker, runPrimary, workersRefusal } from './workers.js';
+
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError(`'${v}' is not a number of workers (1–256)`);
+  return n;
+}
 
 function port(v: string): number {
   const n = Number(v);
@@ -44,15 +51,37 @@ export function registerServe(cli: Command, cfg: Config): void {
     .option('--port <n>', `port to listen on (default PORT or ${cfg.port})`, port)
     .option('--host <host>', `address to listen on (default HOST or ${cfg.host})`)
     .option('--identity-providers <file>', 'YAML file of external identity providers (default LECTERN_IDENTITY_PROVIDERS; docs/IDENTITY.md)')
-    .action(async (o: { world?: string; port?: number; host?: string; identityProviders?: string }) => {
+    .option('--workers <n>', 'server processes on the one port, each with its own worlds (default: the cores on PostgreSQL, 1 on the embedded store)', count)
+    .action(async (o: { world?: string; port?: number; host?: string; identityProviders?: string; workers?: number }) => {
+      const workers = o.workers ?? defaultWorkers(cfg.databaseUrl);
+      const refusal = workersRefusal(workers, cfg.databaseUrl);
+      if (refusal) throw new Error(refusal);
       // External identity providers (SPEC §9), checked before anything starts.
       const providersFile = o.identityProviders ?? cfg.identityProviders;
       const directories = providersFile ? await loadIdentityProviders(providersFile) : new Map<string, Directory>();
+      if (workers > 1 && !isWorker()) {
+        // The primary migrates and loads the world file once, then leaves serving to the workers.
+        const store = await openStore(cfg);
+        try {
+          if (o.world) {
+            const lectern = new Lectern(store);
+            const auth = new Auth(lectern);
+            const r = await loadWorldFile(lectern, o.world, { setPassword: (i, u, p) => auth.storePassword(i, u, p) });
+            console.log(r.loaded ? `loaded ${o.world} as institution '${r.institutionId}'` : `institution '${r.institutionId}' already exists; ${o.world} not loaded again`);
+          }
+        } finally {
+          await store.close();
+        }
+        runPrimary(workers, (address) => {
+          console.log(`Lectern is listening on ${address} with ${workers} workers (API docs: ${address}/docs)`);
+        });
+        return;
+      }
       const store = await openStore(cfg);
-      const lectern = new Lectern(store);
+      const lectern = new Lectern(store, cfg.worldBudgetMB ? { worldBudgetBytes: cfg.worldBudgetMB * 1024 * 1024 } : {});
       for (const [name, dir] of directories) lectern.directories.set(name, dir);
       const auth = new Auth(lectern);
-      if (o.world) {
+      if (o.world && !isWorker()) {
         const r = await loadWorldFile(lectern, o.world, { setPassword: (i, u, p) => auth.storePassword(i, u, p) });
         console.log(r.loaded ? `loaded ${o.world} as institution '${r.institutionId}'` : `institution '${r.institutionId}' already exists; ${o.world} not loaded again`);
       }
@@ -63,10 +92,13 @@ export function registerServe(cli: Command, cfg: Config): void {
         await unfollow();
         await app.close();
         await store.close();
+        // A worker's channel to the primary would keep it alive.
+        if (isWorker()) process.exit(0);
       };
       process.once('SIGINT', () => void stop());
       process.once('SIGTERM', () => void stop());
       const address = await app.listen({ port: o.port ?? cfg.port, host: o.host ?? cfg.host });
+      if (isWorker()) return announceListening(address);
       const institutions = await store.listInstitutions();
       console.log(`Lectern is listening on ${address} (API docs: ${address}/docs)`);
       console.log(`  identity providers: local${[...lectern.directories.keys()].map((k) => `, ${k}`).join('')}${providersFile ? ` (from ${providersFile})` : ''}`);

@@ -41,18 +41,44 @@ export interface Directory {
   lookup(username: string): Promise<{ firstName: string; lastName: string; email: string } | undefined>;
 }
 
+/** Heap a world takes per row it holds, measured by the benchmarks (bench/results/institutions.md): for the memory budget. */
+export const WORLD_BYTES_PER_ROW = 300;
+
+export interface LecternOptions {
+  /**
+   * Memory for resident worlds, in bytes (estimated from their rows). Past it, the least recently
+   * used worlds are dropped and loaded again on their next use. Default: no limit.
+   * `lectern serve` takes it from LECTERN_WORLD_BUDGET_MB.
+   */
+  worldBudgetBytes?: number;
+}
+
 export class Lectern {
   private readonly worlds = new Map<string, World>();
   /** External identity providers by name (`identityProvider` on a user). */
   readonly directories = new Map<string, Directory>();
   private readonly loading = new Map<string, Promise<World | undefined>>();
+  /** Resident worlds' rows when loaded, and the order they were last used in (for the budget). */
+  private readonly worldRows = new Map<string, number>();
+  private readonly lastUse = new Map<string, number>();
+  private useTick = 0;
+  private residentRows = 0;
+  readonly worldBudgetBytes: number;
 
-  constructor(readonly store: Store) {}
+  constructor(
+    readonly store: Store,
+    opts: LecternOptions = {},
+  ) {
+    this.worldBudgetBytes = opts.worldBudgetBytes ?? Infinity;
+  }
 
   /** The world of an institution, loaded from the store on first use. */
   async world(institutionId: string): Promise<World | undefined> {
     const w = this.worlds.get(institutionId);
-    if (w) return w;
+    if (w) {
+      if (this.worldBudgetBytes !== Infinity) this.lastUse.set(institutionId, ++this.useTick);
+      return w;
+    }
     let p = this.loading.get(institutionId);
     if (!p) {
       p = this.load(institutionId).finally(() => this.loading.delete(institutionId));
@@ -61,14 +87,36 @@ export class Lectern {
     return p;
   }
 
+  /** Institutions whose worlds are in memory, and the rows they hold (an estimate of their size). */
+  resident(): { institutions: number; rows: number; estimatedBytes: number } {
+    return { institutions: this.worlds.size, rows: this.residentRows, estimatedBytes: this.residentRows * WORLD_BYTES_PER_ROW };
+  }
+
   private async load(institutionId: string): Promise<World | undefined> {
     const snap = await this.store.loadInstitution(institutionId);
     if (!snap) return undefined;
     const w = World.build(institutionId, snap.revision, snap.changes);
     const existing = this.worlds.get(institutionId);
     if (existing) return existing;
-    this.worlds.set(institutionId, w);
+    this.keep(institutionId, w, snap.changes.length);
     return w;
+  }
+
+  /** Makes a world resident, then drops the least recently used others while over the budget. */
+  private keep(institutionId: string, w: World, rows: number): void {
+    this.forgetWorld(institutionId);
+    this.worlds.set(institutionId, w);
+    this.worldRows.set(institutionId, rows);
+    this.residentRows += rows;
+    this.lastUse.set(institutionId, ++this.useTick);
+    if (this.worldBudgetBytes === Infinity) return;
+    while (this.residentRows * WORLD_BYTES_PER_ROW > this.worldBudgetBytes && this.worlds.size > 1) {
+      let oldest: string | undefined;
+      let at = Infinity;
+      for (const [id, t] of this.lastUse) if (id !== institutionId && t < at) [oldest, at] = [id, t];
+      if (oldest === undefined) break;
+      this.forgetWorld(oldest);
+    }
   }
 
   /** Applies whatever other processes committed since this world's revision. */
@@ -126,11 +174,17 @@ export class Lectern {
   /** Forgets one institution's world; the next use loads it from the store again. */
   private forgetWorld(institutionId: string): void {
     this.worlds.delete(institutionId);
+    this.residentRows -= this.worldRows.get(institutionId) ?? 0;
+    this.worldRows.delete(institutionId);
+    this.lastUse.delete(institutionId);
   }
 
   /** Forgets loaded worlds (after the store was reset underneath). */
   forget(): void {
     this.worlds.clear();
+    this.worldRows.clear();
+    this.lastUse.clear();
+    this.residentRows = 0;
   }
 
   /** The principal for a user of an institution: a system admin reaches every institution. */
@@ -360,7 +414,7 @@ export class Lectern {
       throw e;
     }
     const w = World.build(institutionId, 1, changes);
-    this.worlds.set(institutionId, w);
+    this.keep(institutionId, w, changes.length);
     return { status: 'ok', revision: 1, changed: true, result: row };
   }
 }
