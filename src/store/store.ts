@@ -15,6 +15,7 @@ import * as m001 from './migrations/2026-11-23-001-foundation.js';
 import * as m002 from './migrations/2026-11-23-002-teaching.js';
 import * as m003 from './migrations/2026-11-23-003-licensing.js';
 import * as m004 from './migrations/2026-11-23-004-collections.js';
+import * as m060 from './migrations/2026-11-30-60-scim.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-002-teaching': m002,
   '2026-11-23-003-licensing': m003,
   '2026-11-23-004-collections': m004,
+  '2026-11-30-60-scim': m060,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -51,6 +53,9 @@ const SQL_TABLE = {
   libraryMember: 'libraryMember',
   defaultLibrary: 'defaultLibrary',
   featureGrant: 'featureGrant',
+  scimToken: 'scimToken',
+  scimUser: 'scimUser',
+  scimGroup: 'scimGroup',
 } as const satisfies Record<TableName, string>;
 
 /** Replicated tables in load order (parents before children). */
@@ -58,6 +63,7 @@ const LOAD_ORDER: TableName[] = [
   'institution', 'unit', 'user', 'roleGrant', 'term', 'course', 'section', 'enrollment', 'room', 'device', 'schedule', 'class',
   'media', 'publication', 'mediaShare', 'setting', 'licensePack', 'licenseAssignment', 'library', 'libraryMember',
   'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia',
+  'scimToken', 'scimUser', 'scimGroup',
 ];
 
 const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;
