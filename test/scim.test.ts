@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/api/app.js';
 import { URN } from '../src/integrations/scim/schema.js';
 import { SYSTEM } from '../src/policy/index.js';
+import { auditTimes } from '../src/store/scim.js';
 import { Auth } from '../src/services/auth.js';
 import { Lectern } from '../src/services/lectern.js';
 import type { Store } from '../src/store/store.js';
@@ -332,6 +333,11 @@ describe.each(DRIVERS)('SCIM 2.0 (%s)', (driver) => {
       const u = (await lectern.world(inst))!.user('conc')!;
       expect([u.firstName, u.lastName]).toEqual([`G${i}`, `F${i}`]);
     }
+    // Times for a long list are read by kind, not by thousands of parameters: the same answer.
+    const many = await auditTimes(store, inst, [...Array.from({ length: 600 }, (_, i) => `user:ghost${i}`), 'user:conc']);
+    const few = await auditTimes(store, inst, ['user:conc']);
+    expect(many.get('user:conc')).toEqual(few.get('user:conc'));
+    expect(many.get('user:conc')!.lastModified.getTime()).toBeGreaterThan(many.get('user:conc')!.created.getTime());
     // Two provisioners with the same If-Match: one wins, the other is told 412.
     const v = (await scim('root', 'GET', '/Users/conc')).headers.etag as string;
     const both = await Promise.all(['P', 'Q'].map((n) => scim('root', 'PATCH', '/Users/conc', { schemas: [URN.patch], Operations: [{ op: 'replace', path: 'name.givenName', value: n }] }, { 'if-match': v })));

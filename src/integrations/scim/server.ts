@@ -175,7 +175,10 @@ export class ScimServer {
 
   async listUsers(c: ScimCaller, q: ListQuery): Promise<Answer> {
     const w = await this.world(c);
-    const users = [...w.tables.user.values()].filter((u) => this.may(w, c, 'user.view', `user:${u.id}`));
+    // The lookup identity systems make before each create (`userName eq "…"`) need not render everyone.
+    const only = q.filter ? parseFilter(q.filter) : undefined;
+    const byName = only?.kind === 'cmp' && only.op === 'eq' && typeof only.value === 'string' && only.path.attr.toLowerCase() === 'username' && only.path.sub === undefined && (only.path.urn === undefined || only.path.urn.toLowerCase() === URN.user.toLowerCase()) ? only.value.toLowerCase() : undefined;
+    const users = [...w.tables.user.values()].filter((u) => (byName === undefined || u.username.toLowerCase() === byName) && this.may(w, c, 'user.view', `user:${u.id}`));
     const times = await auditTimes(this.lectern.store, c.institutionId, users.map((u) => `user:${u.id}`));
     return { status: 200, body: list(USER_KIND, users.map((u) => this.userJson(w, c, u, times)), q) };
   }
