@@ -259,6 +259,45 @@ describe.each(DRIVERS)('SCIM 2.0 (%s)', (driver) => {
     expect(w.grantsOf('hank')).toEqual([]);
   });
 
+  it('applies the RFC 7644 PATCH examples to a group and a user', async () => {
+    for (const u of ['rfc1', 'rfc2', 'rfc3']) {
+      await scim('root', 'POST', '/Users', { userName: u, name: { givenName: u, familyName: 'R' }, emails: [{ value: `${u}@stateu.edu`, type: 'work' }] });
+    }
+    const g = await scim('root', 'POST', '/Groups', { schemas: [URN.group], displayName: 'av_technician@science', [URN.lecternGroup]: { role: 'av_technician', scope: 'science' } });
+    const gid = g.json().id as string;
+    const patch = (...Operations: Json[]) => scim('root', 'PATCH', `/Groups/${gid}`, { schemas: [URN.patch], Operations });
+    const members = async () => ((await scim('root', 'GET', `/Groups/${gid}`)).json().members as Json[]).map((m) => m.value);
+    // Adding members with display and $ref, as in the RFC.
+    expect((await patch({ op: 'add', path: 'members', value: [{ display: 'rfc1 R', $ref: 'https://x/Users/rfc1', value: 'rfc1' }, { value: 'rfc2' }] })).statusCode).toBe(204);
+    expect(await members()).toEqual(['rfc1', 'rfc2']);
+    // Removing one member by a value filter, then replacing all, then removing all.
+    await patch({ op: 'remove', path: 'members[value eq "rfc1"]' });
+    expect(await members()).toEqual(['rfc2']);
+    await patch({ op: 'replace', path: 'members', value: [{ value: 'rfc1' }, { value: 'rfc3' }] });
+    expect(await members()).toEqual(['rfc1', 'rfc3']);
+    await patch({ op: 'remove', path: 'members' });
+    expect(await members()).toEqual([]);
+    // Several operations apply in order, all or nothing: an unknown member refuses the whole request.
+    expectError(await patch({ op: 'add', path: 'members', value: [{ value: 'rfc1' }] }, { op: 'add', path: 'members', value: [{ value: 'ghost' }] }), 404);
+    expect(await members()).toEqual([]);
+    // A user: replace without a path (an object of attributes), add to a multi-valued attribute, remove a sub-attribute's value.
+    const u = await scim('root', 'PATCH', '/Users/rfc1', { schemas: [URN.patch], Operations: [{ op: 'replace', value: { emails: [{ value: 'babs@jensen.org', type: 'home', primary: true }], nickName: 'Babs' } }] });
+    expect(u.statusCode, u.body).toBe(200);
+    expect(u.json().emails).toEqual([{ value: 'babs@jensen.org', type: 'work', primary: true }]);
+    const added = await scim('root', 'PATCH', '/Users/rfc1', { schemas: [URN.patch], Operations: [{ op: 'add', path: 'emails', value: [{ value: 'second@jensen.org', type: 'other' }] }] });
+    expect(added.json().emails[0].value).toBe('babs@jensen.org'); // the primary one stays Lectern's one email
+    expectError(await scim('root', 'PATCH', '/Users/rfc1', { schemas: [URN.patch], Operations: [{ op: 'remove', path: 'userName' }] }), 400, 'invalidValue');
+    expectError(await scim('root', 'PATCH', '/Users/rfc1', { schemas: [URN.patch], Operations: [{ op: 'remove' }] }), 400, 'noTarget');
+    // Entra reads groups without members and finds them by name.
+    const found = (await scim('root', 'GET', `/Groups?filter=${encodeURIComponent('displayName eq "AV_TECHNICIAN@science"')}&excludedAttributes=members`)).json();
+    expect(found.totalResults).toBe(1);
+    expect(found.Resources[0].members).toBeUndefined();
+    // A user who owns media is not deleted (deactivate instead): 409 with the reason, no scimType.
+    ok(await lectern.run(SYSTEM, inst, 'media.create', { id: 'rfc-media', owner: 'rfc2' }));
+    const owned = expectError(await scim('root', 'DELETE', '/Users/rfc2'), 409);
+    expect(owned.detail).toContain('owns');
+  });
+
   it('refuses, with the reason, what the token owner may not do', async () => {
     // root may not touch a system admin.
     const sam = expectError(await scim('root', 'PATCH', '/Users/sam', { schemas: [URN.patch], Operations: [{ op: 'replace', path: 'active', value: false }] }), 403);
