@@ -27,6 +27,7 @@ import { teachingRoutes } from './teaching.js';
 import { publicRoutes } from './public.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
+import { scimRoutes, scimTokenRoutes } from './scim.js';
 
 export interface AppOptions {
   lectern: Lectern;
@@ -104,9 +105,12 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
       await v1.register(mediaRoutes);
       await v1.register(collectionRoutes);
       await v1.register(libraryRoutes);
+      await v1.register(scimTokenRoutes);
     },
     { prefix: '/v1' },
   );
+  // SCIM 2.0 provisioning: its own authentication (SCIM tokens only) and error format.
+  app.register(scimRoutes, { prefix: '/scim/v2' });
   return app;
 }
 

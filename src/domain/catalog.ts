@@ -143,6 +143,7 @@ export const ACTIONS = [
   'institution.branding', 'institution.metadata', 'institution.player', 'institution.portals', 'institution.workflowTemplates',
   'platform.licensing', 'platform.logs', 'platform.security', 'platform.transcoder', 'platform.transcodeProfiles',
   'user.search', 'section.roster',
+  'scim.configure', 'scim.view',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

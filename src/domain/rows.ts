@@ -212,6 +212,39 @@ export interface FeatureGrantRow {
   feature: Feature;
 }
 
+/** A SCIM provisioning token (docs/PROVISIONING.md): acts as its owner, on the SCIM routes only. */
+export interface ScimTokenRow {
+  institutionId: string;
+  id: string;
+  ownerId: string;
+  name: string;
+  /** sha256 of the secret; the secret itself is shown once and never kept. */
+  tokenHash: string;
+  createdAt: string;
+}
+
+/**
+ * What SCIM keeps about a user beyond the user row: the provisioning client's own id for them and
+ * two enterprise-extension attributes ('' when not set).
+ */
+export interface ScimUserRow {
+  institutionId: string;
+  userId: string;
+  externalId: string;
+  employeeNumber: string;
+  department: string;
+}
+
+/** A SCIM group: binds one staff role at one org unit; its members are the users holding it. */
+export interface ScimGroupRow {
+  institutionId: string;
+  id: string;
+  displayName: string;
+  role: StaffRole;
+  unitId: string;
+  externalId: string;
+}
+
 export interface TableRows {
   institution: InstitutionRow;
   unit: UnitRow;
@@ -238,6 +271,9 @@ export interface TableRows {
   libraryMember: LibraryMemberRow;
   defaultLibrary: DefaultLibraryRow;
   featureGrant: FeatureGrantRow;
+  scimToken: ScimTokenRow;
+  scimUser: ScimUserRow;
+  scimGroup: ScimGroupRow;
 }
 export type TableName = keyof TableRows;
 
@@ -268,6 +304,9 @@ export const TABLE_KEYS = {
   libraryMember: ['institutionId', 'libraryId', 'userId'],
   defaultLibrary: ['institutionId', 'userId'],
   featureGrant: ['institutionId', 'userId', 'feature'],
+  scimToken: ['institutionId', 'id'],
+  scimUser: ['institutionId', 'userId'],
+  scimGroup: ['institutionId', 'id'],
 } as const satisfies { [T in TableName]: readonly (keyof TableRows[T])[] };
 
 export type Change = {

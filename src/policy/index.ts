@@ -19,6 +19,7 @@ import { libraryRules } from './library.js';
 import { importRules } from './imports.js';
 import { userRules } from './user.js';
 import { captureRules } from './capture.js';
+import { scimRules } from './scim.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { grantWithinRights, isStaff, mayGrant, mayReachUser, mayTouchUser, normaliseScope } from './role.js';
@@ -106,7 +107,20 @@ function resourceProblem(w: World, ref: ResourceRef): string | undefined {
   return because`${ref.type} '${ref.id}' does not exist in ${w.institutionId}`;
 }
 
-const RULE_TABLE: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules, ...captureRules };
+const RULE_TABLE: RuleTable = {
+  ...institutionRules,
+  ...unitRules,
+  ...userRules,
+  ...roleRules,
+  ...teachingRules,
+  ...mediaRules,
+  ...licenseRules,
+  ...collectionRules,
+  ...libraryRules,
+  ...importRules,
+  ...captureRules,
+  ...scimRules,
+};
 
 const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);
 

@@ -16,6 +16,7 @@ import * as m002 from './migrations/2026-11-23-002-teaching.js';
 import * as m003 from './migrations/2026-11-23-003-licensing.js';
 import * as m004 from './migrations/2026-11-23-004-collections.js';
 import * as m020 from './migrations/2026-11-30-20-user-names.js';
+import * as m060 from './migrations/2026-11-30-60-scim.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-003-licensing': m003,
   '2026-11-23-004-collections': m004,
   '2026-11-30-20-user-names': m020,
+  '2026-11-30-60-scim': m060,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -53,6 +55,9 @@ const SQL_TABLE = {
   libraryMember: 'libraryMember',
   defaultLibrary: 'defaultLibrary',
   featureGrant: 'featureGrant',
+  scimToken: 'scimToken',
+  scimUser: 'scimUser',
+  scimGroup: 'scimGroup',
 } as const satisfies Record<TableName, string>;
 
 /** Replicated tables in load order (parents before children). */
@@ -60,6 +65,7 @@ const LOAD_ORDER: TableName[] = [
   'institution', 'unit', 'user', 'roleGrant', 'term', 'course', 'section', 'enrollment', 'room', 'device', 'schedule', 'class',
   'media', 'publication', 'mediaShare', 'setting', 'licensePack', 'licenseAssignment', 'library', 'libraryMember',
   'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia',
+  'scimToken', 'scimUser', 'scimGroup',
 ];
 
 const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;
