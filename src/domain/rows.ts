@@ -212,6 +212,17 @@ export interface FeatureGrantRow {
   feature: Feature;
 }
 
+/**
+ * A OneRoster sourcedId and the Lectern object it names (kind: org, academicSession, course, class,
+ * user, enrollment; an enrollment's Lectern id is `section/user`).
+ */
+export interface OneRosterLinkRow {
+  institutionId: string;
+  kind: string;
+  sourcedId: string;
+  lecternId: string;
+}
+
 export interface TableRows {
   institution: InstitutionRow;
   unit: UnitRow;
@@ -238,6 +249,7 @@ export interface TableRows {
   libraryMember: LibraryMemberRow;
   defaultLibrary: DefaultLibraryRow;
   featureGrant: FeatureGrantRow;
+  onerosterLink: OneRosterLinkRow;
 }
 export type TableName = keyof TableRows;
 
@@ -268,6 +280,7 @@ export const TABLE_KEYS = {
   libraryMember: ['institutionId', 'libraryId', 'userId'],
   defaultLibrary: ['institutionId', 'userId'],
   featureGrant: ['institutionId', 'userId', 'feature'],
+  onerosterLink: ['institutionId', 'kind', 'sourcedId'],
 } as const satisfies { [T in TableName]: readonly (keyof TableRows[T])[] };
 
 export type Change = {
