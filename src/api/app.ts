@@ -22,6 +22,7 @@ import { HttpError, type ErrorBody } from './http.js';
 import { institutionRoutes } from './institution.js';
 import { licenseRoutes } from './licenses.js';
 import { importRoutes } from './imports.js';
+import { onerosterRoutes } from './oneroster.js';
 import { mediaRoutes } from './media.js';
 import { teachingRoutes } from './teaching.js';
 import { publicRoutes } from './public.js';
@@ -100,6 +101,7 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
       await v1.register(userRoutes);
       await v1.register(licenseRoutes);
       await v1.register(importRoutes);
+      await v1.register(onerosterRoutes);
       await v1.register(auditRoutes);
       await v1.register(teachingRoutes);
       await v1.register(mediaRoutes);

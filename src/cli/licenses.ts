@@ -15,7 +15,7 @@ import { add, exportCsv, ImportRefused, importCsv, resultLine, type ImportKind, 
 import { licenseKind } from '../services/imports/licenses.js';
 import { openStore } from './store.js';
 
-async function context(cfg: Config, o: { institution?: string; as?: string }) {
+export async function context(cfg: Config, o: { institution?: string; as?: string }) {
   const store = await openStore(cfg);
   const lectern = new Lectern(store);
   let institutionId = o.institution;

@@ -245,6 +245,17 @@ export interface ScimGroupRow {
   externalId: string;
 }
 
+/**
+ * A OneRoster sourcedId and the Lectern object it names (kind: org, academicSession, course, class,
+ * user, enrollment; an enrollment's Lectern id is `section/user`).
+ */
+export interface OneRosterLinkRow {
+  institutionId: string;
+  kind: string;
+  sourcedId: string;
+  lecternId: string;
+}
+
 export interface TableRows {
   institution: InstitutionRow;
   unit: UnitRow;
@@ -274,6 +285,7 @@ export interface TableRows {
   scimToken: ScimTokenRow;
   scimUser: ScimUserRow;
   scimGroup: ScimGroupRow;
+  onerosterLink: OneRosterLinkRow;
 }
 export type TableName = keyof TableRows;
 
@@ -307,6 +319,7 @@ export const TABLE_KEYS = {
   scimToken: ['institutionId', 'id'],
   scimUser: ['institutionId', 'userId'],
   scimGroup: ['institutionId', 'id'],
+  onerosterLink: ['institutionId', 'kind', 'sourcedId'],
 } as const satisfies { [T in TableName]: readonly (keyof TableRows[T])[] };
 
 export type Change = {

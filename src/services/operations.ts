@@ -13,6 +13,7 @@ import { licenseOps } from './ops/license.js';
 import { collectionOps } from './ops/collection.js';
 import { libraryOps } from './ops/library.js';
 import { scimOps } from './ops/scim.js';
+import { onerosterOps } from './ops/oneroster.js';
 
 export const BASE_OPERATIONS: Record<string, Operation> = {
   ...institutionOps,
@@ -25,5 +26,6 @@ export const BASE_OPERATIONS: Record<string, Operation> = {
   ...collectionOps,
   ...libraryOps,
   ...scimOps,
+  ...onerosterOps,
 };
 

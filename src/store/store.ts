@@ -17,6 +17,7 @@ import * as m003 from './migrations/2026-11-23-003-licensing.js';
 import * as m004 from './migrations/2026-11-23-004-collections.js';
 import * as m020 from './migrations/2026-11-30-20-user-names.js';
 import * as m060 from './migrations/2026-11-30-60-scim.js';
+import * as m065 from './migrations/2026-11-30-65-oneroster-links.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-004-collections': m004,
   '2026-11-30-20-user-names': m020,
   '2026-11-30-60-scim': m060,
+  '2026-11-30-65-oneroster-links': m065,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -58,6 +60,7 @@ const SQL_TABLE = {
   scimToken: 'scimToken',
   scimUser: 'scimUser',
   scimGroup: 'scimGroup',
+  onerosterLink: 'onerosterLink',
 } as const satisfies Record<TableName, string>;
 
 /** Replicated tables in load order (parents before children). */
@@ -66,6 +69,7 @@ const LOAD_ORDER: TableName[] = [
   'media', 'publication', 'mediaShare', 'setting', 'licensePack', 'licenseAssignment', 'library', 'libraryMember',
   'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia',
   'scimToken', 'scimUser', 'scimGroup',
+  'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia', 'onerosterLink',
 ];
 
 const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;
@@ -459,7 +463,34 @@ async function insertUnnest(db: AnyDb, table: string, columns: string[], keys: r
   await sql`insert into ${sql.id(snake(table))} (${cols}) select * from unnest(${source}) on conflict (${target}) ${onConflict}`.execute(db);
 }
 
-async function applyChanges(db: AnyDb, changes: Change[], unnest = false): Promise<void> {
+const TABLE_ORDER = new Map<TableName, number>(LOAD_ORDER.map((t, i) => [t, i]));
+
+/**
+ * The same changes with each run of puts (between deletes) ordered by table, parents first and
+ * otherwise in their order: rows that interleave tables (a OneRoster row writes an object and its
+ * link) then go in as one statement per table instead of one per row. Puts to different tables
+ * commute, and a later put of the same key still comes later.
+ */
+function groupPuts(changes: Change[]): Change[] {
+  const out: Change[] = [];
+  let run: Change[] = [];
+  const flush = () => {
+    if (run.length > 1) run.sort((a, b) => TABLE_ORDER.get(a.table)! - TABLE_ORDER.get(b.table)!);
+    for (const c of run) out.push(c);
+    run = [];
+  };
+  for (const c of changes) {
+    if (c.op === 'del') {
+      flush();
+      out.push(c);
+    } else run.push(c);
+  }
+  flush();
+  return out;
+}
+
+async function applyChanges(db: AnyDb, given: Change[], unnest = false): Promise<void> {
+  const changes = groupPuts(given);
   let i = 0;
   while (i < changes.length) {
     // Batch a run of puts to one table with distinct keys into one statement.
