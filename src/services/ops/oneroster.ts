@@ -291,8 +291,15 @@ export const onerosterOps: Record<string, Operation> = {
       if (was && was.section === section && was.user === user) {
         return SUB_OPERATIONS['section.enroll']!.plan({ ...ctx, args: { section, user, role } });
       }
+      if (!was) {
+        // A new enrollment: the link does not bear on the enrollment, so one plan and the link beside it.
+        const plan = SUB_OPERATIONS['section.enroll']!.plan({ ...ctx, args: { section, user, role } });
+        const lecternId = `${section}/${user}`;
+        if (link?.lecternId === lecternId) return plan;
+        return { ...plan, changes: [...plan.changes, { table: 'onerosterLink', op: 'put', row: { institutionId: w.institutionId, kind: 'enrollment', sourcedId, lecternId } }] };
+      }
       return steps(ctx, `section:${section}`, (s) => {
-        if (was) s.run('section.unenroll', was);
+        s.run('section.unenroll', was);
         s.run('section.enroll', { section, user, role });
         s.link('enrollment', sourcedId, `${section}/${user}`);
       });
