@@ -16,7 +16,7 @@ import { openPath } from '../src/integrations/oneroster/source.js';
 import { SYSTEM } from '../src/policy/index.js';
 import { Lectern } from '../src/services/lectern.js';
 import { Store } from '../src/store/store.js';
-import { DISTRICT, district, HEADERS, manifest, T0, writeDistrict, writeText, type DistrictSize } from '../test/oneroster-gen.js';
+import { DISTRICT, districtDelta, HEADERS, manifest, writeDistrict, writeText, type DistrictSize } from '../test/oneroster-gen.js';
 import type { BenchOptions } from './run.js';
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results');
@@ -74,11 +74,7 @@ async function timed(lectern: Lectern, institutionId: string, dir: string): Prom
 }
 
 async function writeDelta(dir: string, size: DistrictSize): Promise<number> {
-  const d = district(size);
-  const users: string[] = [];
-  const enrollments: string[] = [];
-  for (let s = 0; s < d.students; s += 100) users.push(`stu-${s},active,${T0},true,sch-${s % d.schools},student,student${s},,Renamed,S${s},,S${s},student${s}@district.example,,,,10,`);
-  for (let k = 0; k < size.classes; k += 2) enrollments.push(`enr-${k}-1,tobedeleted,${T0},,,,,,,`);
+  const { users, enrollments } = districtDelta(size);
   await mkdir(dir, { recursive: true });
   await writeText(join(dir, 'manifest.csv'), [manifest({ 'users.csv': 'delta', 'enrollments.csv': 'delta' })]);
   await writeText(join(dir, 'users.csv'), [HEADERS['users.csv'] + '\r\n', ...users.map((l) => l + '\r\n')]);

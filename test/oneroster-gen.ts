@@ -151,4 +151,14 @@ export function deltaFiles(users: string[], enrollments: string[]): Record<strin
   };
 }
 
+/** A delta of a district: every 100th student renamed, the first student of every other class unenrolled. */
+export function districtDelta(size: DistrictSize): { users: string[]; enrollments: string[] } {
+  const d = district(size);
+  const users: string[] = [];
+  const enrollments: string[] = [];
+  for (let s = 0; s < d.students; s += 100) users.push(`stu-${s},active,${T0},true,sch-${s % d.schools},student,student${s},,Renamed,S${s},,S${s},student${s}@district.example,,,,10,`);
+  for (let k = 0; k < size.classes; k += 2) enrollments.push(`enr-${k}-1,tobedeleted,${T0},,,,,,,`);
+  return { users, enrollments };
+}
+
 export { T0 };

@@ -58,7 +58,7 @@ describe.each(DRIVERS)('OneRoster 1.1 CSV import (%s)', (driver) => {
   });
   afterAll(async () => {
     await store?.dropSchemaAndClose();
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   async function institution(): Promise<string> {
