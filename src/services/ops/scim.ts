@@ -203,7 +203,8 @@ export const scimOps: Record<string, Operation> = {
       only(args, this.fields);
       const cur = userTarget(w, id(args, 'user'));
       expect(args.version, scimUserVersion(w, cur.id), `user ${cur.id}`);
-      const active = optBoolText(args, 'active') ?? true;
+      // No `active` keeps the status as it is (a PUT that leaves it out neither disables nor enables).
+      const active = optBoolText(args, 'active') ?? cur.status === 'active';
       const update = { username: str(args, 'userName', { max: 128 }), email: args.email, firstName: args.givenName, lastName: args.familyName };
       const changes = compose(ctx, [
         // Reactivate first and deactivate last, so that a deactivated user's details can be set too.
