@@ -216,6 +216,10 @@ describe.each(DRIVERS)('SCIM 2.0 (%s)', (driver) => {
     const back = await scim('root', 'PUT', `/Users/${id}`, { ...body, active: true, emails: [{ value: 'rob@stateu.edu', primary: true }] });
     expect(back.json()).toMatchObject({ active: true, emails: [{ value: 'rob@stateu.edu' }] });
     expectError(await scim('root', 'PUT', `/Users/${id}`, { ...body, id: 'someone-else' }), 400, 'mutability');
+    // A PUT that leaves active out keeps the status.
+    await scim('root', 'PATCH', `/Users/${id}`, { schemas: [URN.patch], Operations: [{ op: 'replace', value: { active: false } }] });
+    const { active: _omitted, ...noActive } = body;
+    expect((await scim('root', 'PUT', `/Users/${id}`, noActive)).json().active).toBe(false);
   });
 
   it('binds a group to a role at a unit: members are granted and revoked through the same rules', async () => {

@@ -191,7 +191,8 @@ export const scimOps: Record<string, Operation> = {
       const { world: w, args } = ctx;
       const cur = userTarget(w, args.user);
       expect(args.version, scimUserVersion(w, cur.id), `user ${cur.id}`);
-      const active = args.active ?? true;
+      // No `active` keeps the status as it is (a PUT that leaves it out neither disables nor enables).
+      const active = args.active ?? cur.status === 'active';
       // Reactivate first and deactivate last, so that a deactivated user's details can be set too.
       if (active && cur.status !== 'active') ctx.step(userOps['user.reactivate']!, { user: cur.id });
       ctx.step(userOps['user.update']!, { user: cur.id, username: args.userName, email: args.email, firstName: args.givenName, lastName: args.familyName });
