@@ -18,6 +18,7 @@ import { collectionRules } from './collection.js';
 import { libraryRules } from './library.js';
 import { importRules } from './imports.js';
 import { userRules } from './user.js';
+import { ltiRules } from './lti.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { isStaff, mayGrant, mayTouchUser, normaliseScope } from './role.js';
@@ -74,7 +75,7 @@ export function parseScope(raw: string): Scope | undefined {
   return undefined;
 }
 
-const RULE_TABLE: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules };
+const RULE_TABLE: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules, ...ltiRules };
 
 const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);
 

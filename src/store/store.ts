@@ -15,6 +15,7 @@ import * as m001 from './migrations/2026-11-23-001-foundation.js';
 import * as m002 from './migrations/2026-11-23-002-teaching.js';
 import * as m003 from './migrations/2026-11-23-003-licensing.js';
 import * as m004 from './migrations/2026-11-23-004-collections.js';
+import * as m50lti from './migrations/2026-11-30-50-lti.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-002-teaching': m002,
   '2026-11-23-003-licensing': m003,
   '2026-11-23-004-collections': m004,
+  '2026-11-30-50-lti': m50lti,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -51,6 +53,10 @@ const SQL_TABLE = {
   libraryMember: 'libraryMember',
   defaultLibrary: 'defaultLibrary',
   featureGrant: 'featureGrant',
+  ltiPlatform: 'ltiPlatform',
+  ltiContext: 'ltiContext',
+  ltiAccount: 'ltiAccount',
+  ltiEnrollment: 'ltiEnrollment',
 } as const satisfies Record<TableName, string>;
 
 /** Replicated tables in load order (parents before children). */
@@ -58,6 +64,7 @@ const LOAD_ORDER: TableName[] = [
   'institution', 'unit', 'user', 'roleGrant', 'term', 'course', 'section', 'enrollment', 'room', 'device', 'schedule', 'class',
   'media', 'publication', 'mediaShare', 'setting', 'licensePack', 'licenseAssignment', 'library', 'libraryMember',
   'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia',
+  'ltiPlatform', 'ltiContext', 'ltiAccount', 'ltiEnrollment',
 ];
 
 const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;
@@ -207,7 +214,7 @@ export class Store {
   /** Empties every table (a fresh database for the next scenario file). */
   async reset(): Promise<void> {
     const replicated = LOAD_ORDER.map((t) => sql.table(SQL_TABLE[t]));
-    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog'].map((t) => sql.table(t));
+    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'ltiKey', 'ltiLogin', 'ltiSync', 'ltiRefusal'].map((t) => sql.table(t));
     await sql`truncate ${sql.join([...others, ...replicated])}`.execute(this.db);
   }
 
