@@ -177,6 +177,7 @@ export class Platform {
       return this.send(res, 200, { keys: this.keys.map((k) => k.pub) });
     }
     if (url.pathname === '/auth') return this.authorize(url, res);
+    if (url.pathname === '/course') return this.coursePage(url, res);
     if (url.pathname === '/token' && req.method === 'POST') return this.token(await body(req), res);
     const m = /^\/nrps\/([^/]+)\/memberships$/.exec(url.pathname);
     if (m) return this.memberships(decodeURIComponent(m[1]!), url, req, res);
@@ -204,6 +205,22 @@ export class Platform {
     res.end(
       `<!doctype html><html><body><form id="f" method="post" action="${q.redirect_uri}">${field('id_token', token)}${field('state', q.state!)}</form>` +
         `<script>document.getElementById('f').submit()</script></body></html>`,
+    );
+  }
+
+  /**
+   * A course page of the LMS with the tool's link: it starts the third-party-initiated login by
+   * posting to the tool's login initiation URL (`login` in the query), as LMSs do.
+   */
+  private coursePage(url: URL, res: ServerResponse): void {
+    const hint = url.searchParams.get('hint') ?? '';
+    const login = url.searchParams.get('login') ?? '';
+    const field = (n: string, v: string) => `<input type="hidden" name="${n}" value="${v.replace(/"/g, '&quot;')}">`;
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(
+      `<!doctype html><html><body><h1>${this.vendor} course</h1><form id="f" method="post" action="${login}">` +
+        field('iss', this.issuer) + field('login_hint', hint) + field('target_link_uri', this.redirectUris[0] ?? '') + field('client_id', this.clientId) + field('lti_deployment_id', this.deploymentId) +
+        `<button id="open">Lecture recordings</button></form></body></html>`,
     );
   }
 
