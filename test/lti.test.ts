@@ -316,6 +316,18 @@ describe.each(DRIVERS)('LTI 1.3 (%s)', (driver) => {
       expect(items[0]!.code).toBe('replayedLaunch');
     });
 
+    it('no term covering today: the operation refuses and writes nothing; only Lectern itself launches', async () => {
+      const args = { platform: 'canvas', deploymentId: 'dep-1', context: { id: 'canvas-old', title: 'Old' }, person: { sub: 'c-old', email: 'old@example.edu', roles: [ROLE.learner] } };
+      const before = (await world()).revision;
+      const old = await lectern.run(SYSTEM, inst, 'lti.launch', { ...args, today: '1990-01-01' });
+      expect(old).toMatchObject({ status: 'conflict', code: 'noCurrentTerm' });
+      expect(old.status !== 'ok' && old.message).toMatch(/no term covers 1990-01-01/);
+      const asAdmin = await lectern.run(lectern.principal(inst, 'root'), inst, 'lti.launch', args);
+      expect(asAdmin).toMatchObject({ status: 'denied' });
+      expect((await world()).revision).toBe(before);
+      expect((await world()).user('old@example.edu')).toBeUndefined();
+    });
+
     it('an ambiguous match (email names one user, lis.person_sourcedid another) is refused with the reason', async () => {
       await register('brightspace', { userMatch: ['email', 'sourcedid'] });
       const before = (await world()).revision;
@@ -401,6 +413,22 @@ describe.each(DRIVERS)('LTI 1.3 (%s)', (driver) => {
       await launch('canvas', { person: { sub: 'c-prof', email: 'prof@example.edu' }, roles: [ROLE.instructor], context: ctx });
       expect(pendingSync()).toBeUndefined();
       expect(p.tokenRequests.length).toBe(tokens + 1);
+    });
+
+    it('Brightspace: the client assertion carries the audience the platform asks for, and an empty roster removes nobody', async () => {
+      const p = lms.brightspace;
+      p.tokenAudience = 'https://api.brightspace.com/auth/token';
+      p.rosters.set('d2l-6606', []);
+      const refused = await api('POST', '/v1/lti/platforms/brightspace/sync', { context: 'd2l-6606' });
+      expect(refused.status).toBe(502);
+      expect(p.tokenRequests.at(-1)).toMatchObject({ ok: false, reason: expect.stringMatching(/aud/) });
+      await register('brightspace', { tokenAudience: 'https://api.brightspace.com/auth/token' });
+      const before = (await world()).revision;
+      const r = await api('POST', '/v1/lti/platforms/brightspace/sync', { context: 'd2l-6606' });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body).toMatchObject({ added: [], removed: [], changed: [] });
+      expect((await world()).revision).toBe(before);
+      expect((await world()).sectionRole('fay', String(r.body.section))).toBe('student');
     });
 
     it('a sync the platform refuses to authorize reports it; a unit admin outside the section is refused before any call', async () => {

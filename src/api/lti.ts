@@ -135,6 +135,7 @@ const PlatformBody = Type.Object(
     authUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
     jwksUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
     tokenUrl: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })),
+    tokenAudience: Type.Optional(Type.String({ maxLength: 2000, description: 'aud of the client assertion when not the token URL (Brightspace: https://api.brightspace.com/auth/token)' })),
     unit: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     roleMapping: Type.Optional(Type.Record(Type.String({ maxLength: 500 }), Type.Union([...SECTION_ROLES, 'none'].map((r) => Type.Literal(r))))),
     userMatch: Type.Optional(Type.Array(Type.Union(USER_MATCHERS.map((m) => Type.Literal(m))), { minItems: 1 })),

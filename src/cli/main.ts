@@ -12,6 +12,7 @@ import { runScenarioFiles } from '../scenario/run.js';
 import { registerServe } from './serve.js';
 import { registerLicenses } from './licenses.js';
 import { registerImports } from './imports.js';
+import { registerLti } from './lti.js';
 
 /** Expands directories to the .yaml/.yml files in them, sorted. */
 async function scenarioFiles(paths: string[]): Promise<string[]> {
@@ -99,6 +100,7 @@ export function program(): Command {
   registerServe(cli, cfg);
   registerLicenses(cli, cfg);
   registerImports(cli, cfg);
+  registerLti(cli, cfg);
   return cli;
 }
 

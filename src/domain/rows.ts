@@ -223,6 +223,8 @@ export interface LtiPlatformRow {
   authUrl: string;
   jwksUrl: string;
   tokenUrl: string;
+  /** The `aud` of Lectern's client assertion when the platform wants other than the token URL (Brightspace); empty: the token URL. */
+  tokenAudience: string;
   /** Where courses for new LMS contexts are created. */
   unitId: string;
   roleMapping: string;

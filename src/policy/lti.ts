@@ -127,6 +127,11 @@ export function matchUser(w: World, matchers: readonly UserMatcher[], p: LaunchP
   return id === undefined ? {} : { user: w.user(id)! };
 }
 
+/** Whose launch brings the roster up to date (issue 15: an instructor's, at most every N minutes). */
+export function launchSyncsRoster(role: SectionRole, syncMinutes: number): boolean {
+  return role === 'instructor' && syncMinutes > 0;
+}
+
 export const ltiRules: RuleTable = {
   'lti.configure': ({ actor, world }) => {
     if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);

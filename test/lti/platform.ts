@@ -69,6 +69,8 @@ export class Platform {
   redirectUris: string[] = [];
   readonly rosters = new Map<string, Member[]>();
   pageSize = 2;
+  /** The audience the token endpoint wants in assertions (default: its own URL). */
+  tokenAudience: string | undefined;
   jwksFetches = 0;
   tokenRequests: { ok: boolean; reason?: string }[] = [];
   base = '';
@@ -234,7 +236,7 @@ export class Platform {
     if (form.get('client_assertion_type') !== 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer') return refuse('client_assertion_type');
     if (!(form.get('scope') ?? '').split(' ').includes('https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly')) return refuse('scope');
     try {
-      const { payload } = await jwtVerify(form.get('client_assertion') ?? '', createRemoteJWKSet(new URL(this.toolJwks)), { issuer: this.clientId, subject: this.clientId, audience: this.tokenUrl });
+      const { payload } = await jwtVerify(form.get('client_assertion') ?? '', createRemoteJWKSet(new URL(this.toolJwks)), { issuer: this.clientId, subject: this.clientId, audience: this.tokenAudience ?? this.tokenUrl });
       if (!payload.jti || this.seenJti.has(payload.jti)) return refuse('jti');
       this.seenJti.add(payload.jti);
     } catch (e) {

@@ -13,6 +13,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createRemoteJWKSet, errors, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { type LtiPlatformRow } from '../../domain/rows.js';
 import { SYSTEM } from '../../policy/index.js';
+import { launchSyncsRoster } from '../../policy/lti.js';
 import type { Lectern } from '../../services/lectern.js';
 import type { LaunchResult, SyncResult } from '../../services/ops/lti.js';
 import { LtiStore } from '../../store/lti.js';
@@ -147,7 +148,7 @@ export class LtiService {
       let sync: Promise<SyncResult | undefined> | undefined;
       if (nrps && typeof nrps.context_memberships_url === 'string') {
         await this.store.setMembershipsUrl(institutionId, platformId, context.id, nrps.context_memberships_url);
-        if (result.role === 'instructor' && p.syncMinutes > 0 && (await this.store.claimSync(institutionId, platformId, context.id, p.syncMinutes))) {
+        if (launchSyncsRoster(result.role, p.syncMinutes) && (await this.store.claimSync(institutionId, platformId, context.id, p.syncMinutes))) {
           sync = syncRoster(this, SYSTEM, institutionId, platformId, context.id).then(
             (r) => r,
             async (e: unknown) => {

@@ -42,7 +42,7 @@ async function accessToken(svc: LtiService, institutionId: string, platformId: s
     .setProtectedHeader({ alg: SIGNING_ALG, kid: k.kid })
     .setIssuer(p.clientId)
     .setSubject(p.clientId)
-    .setAudience(p.tokenUrl)
+    .setAudience(p.tokenAudience || p.tokenUrl)
     .setIssuedAt()
     .setExpirationTime('5m')
     .setJti(randomUUID())

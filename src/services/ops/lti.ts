@@ -308,7 +308,7 @@ const MEMBER_STATUSES = ['Active', 'Inactive', 'Deleted'] as const;
 
 export const ltiOps: Record<string, Operation> = {
   'lti.configure': {
-    fields: ['id', 'name', 'issuer', 'clientId', 'deploymentIds', 'authUrl', 'jwksUrl', 'tokenUrl', 'unit', 'roleMapping', 'userMatch', 'createUsers', 'staffRule', 'syncMinutes'],
+    fields: ['id', 'name', 'issuer', 'clientId', 'deploymentIds', 'authUrl', 'jwksUrl', 'tokenUrl', 'tokenAudience', 'unit', 'roleMapping', 'userMatch', 'createUsers', 'staffRule', 'syncMinutes'],
     plan(ctx) {
       const { world: w, args } = ctx;
       only(args, this.fields);
@@ -333,6 +333,7 @@ export const ltiOps: Record<string, Operation> = {
         authUrl: urlArg(args, 'authUrl', cur?.authUrl),
         jwksUrl: urlArg(args, 'jwksUrl', cur?.jwksUrl),
         tokenUrl: urlArg(args, 'tokenUrl', cur?.tokenUrl),
+        tokenAudience: args.tokenAudience === '' ? '' : (optStr(args, 'tokenAudience', { max: 2000 }) ?? cur?.tokenAudience ?? ''),
         unitId: unit,
         roleMapping: JSON.stringify(mappingArg(args, cur ? roleMappingOf(cur) : undefined)),
         userMatch: matchers.join(','),

@@ -22,7 +22,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     [
       ['id', 'text', true], ['name', 'text', true], ['issuer', 'text', true], ['client_id', 'text', true],
       // JSON: the deployment ids (a list) and the role mapping (LTI role → section role).
-      ['deployment_ids', 'text', true], ['auth_url', 'text', true], ['jwks_url', 'text', true], ['token_url', 'text', true],
+      ['deployment_ids', 'text', true], ['auth_url', 'text', true], ['jwks_url', 'text', true], ['token_url', 'text', true], ['token_audience', 'text', true],
       ['unit_id', 'text', true], ['role_mapping', 'text', true], ['user_match', 'text', true], ['create_users', 'boolean', true],
       ['staff_rule', 'text', true], ['sync_minutes', 'integer', true],
     ],
