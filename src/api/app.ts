@@ -29,14 +29,18 @@ import { publicRoutes } from './public.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
 import { scimRoutes, scimTokenRoutes } from './scim.js';
+import { LtiService } from '../integrations/lti/launch.js';
+import { ltiPublicRoutes, ltiRoutes } from './lti.js';
 
 export interface AppOptions {
   lectern: Lectern;
   auth: Auth;
   logger?: FastifyServerOptions['logger'];
+  /** LTI 1.3 (built from `lectern` when not given). */
+  lti?: LtiService;
 }
 
-export function buildApp({ lectern, auth, logger = false }: AppOptions): FastifyInstance {
+export function buildApp({ lectern, auth, logger = false, lti = new LtiService(lectern) }: AppOptions): FastifyInstance {
   const app = Fastify({
     logger,
     // Reject unknown fields (naming them) instead of silently dropping them.
@@ -91,6 +95,7 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
 
   // Public: no caller needed.
   app.register(publicRoutes);
+  app.register(ltiPublicRoutes(lti));
   // Authenticated: everything else, under /v1.
   app.register(
     async (v1) => {
@@ -108,6 +113,7 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
       await v1.register(collectionRoutes);
       await v1.register(libraryRoutes);
       await v1.register(scimTokenRoutes);
+      await v1.register(ltiRoutes(lti));
     },
     { prefix: '/v1' },
   );

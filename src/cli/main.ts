@@ -13,6 +13,7 @@ import { runScenarioFiles } from '../scenario/run.js';
 import { registerServe } from './serve.js';
 import { registerLicenses } from './licenses.js';
 import { registerImports } from './imports.js';
+import { registerLti } from './lti.js';
 
 /** Expands directories to the .yaml/.yml files in them, sorted. */
 async function scenarioFiles(paths: string[]): Promise<string[]> {
@@ -114,6 +115,7 @@ Exit codes:
   registerServe(cli, cfg);
   registerLicenses(cli, cfg);
   registerImports(cli, cfg);
+  registerLti(cli, cfg);
   return cli;
 }
 

@@ -144,6 +144,7 @@ export const ACTIONS = [
   'platform.licensing', 'platform.logs', 'platform.security', 'platform.transcoder', 'platform.transcodeProfiles',
   'user.search', 'section.roster',
   'scim.configure', 'scim.view',
+  'lti.configure', 'lti.view', 'lti.launch', 'lti.sync',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -256,6 +256,57 @@ export interface OneRosterLinkRow {
   lecternId: string;
 }
 
+/** An LMS registered as an LTI 1.3 platform (issue 15). JSON text: deploymentIds (list), roleMapping (LTI role → section role). */
+export interface LtiPlatformRow {
+  institutionId: string;
+  id: string;
+  name: string;
+  issuer: string;
+  clientId: string;
+  deploymentIds: string;
+  authUrl: string;
+  jwksUrl: string;
+  tokenUrl: string;
+  /** The `aud` of Lectern's client assertion when the platform wants other than the token URL (Brightspace); empty: the token URL. */
+  tokenAudience: string;
+  /** Where courses for new LMS contexts are created. */
+  unitId: string;
+  roleMapping: string;
+  /** How a launching person is matched to a Lectern user: comma-separated of email, username, sourcedid. */
+  userMatch: string;
+  createUsers: boolean;
+  /** A staff role for someone without academic staff: `grant` it at the course's unit, or enroll as `student`. */
+  staffRule: string;
+  /** Roster sync after an instructor launch at most this often (0: never on launch). */
+  syncMinutes: number;
+}
+
+/** An LMS context (a course) and the section it became. */
+export interface LtiContextRow {
+  institutionId: string;
+  platformId: string;
+  contextId: string;
+  courseId: string;
+  sectionId: string;
+  title: string;
+}
+
+/** A platform's user (`sub`) and the Lectern user it is. */
+export interface LtiAccountRow {
+  institutionId: string;
+  platformId: string;
+  sub: string;
+  userId: string;
+}
+
+/** An enrollment the LMS made (a launch or a roster sync); only these does a sync remove. */
+export interface LtiEnrollmentRow {
+  institutionId: string;
+  sectionId: string;
+  userId: string;
+  platformId: string;
+}
+
 export interface TableRows {
   institution: InstitutionRow;
   unit: UnitRow;
@@ -286,6 +337,10 @@ export interface TableRows {
   scimUser: ScimUserRow;
   scimGroup: ScimGroupRow;
   onerosterLink: OneRosterLinkRow;
+  ltiPlatform: LtiPlatformRow;
+  ltiContext: LtiContextRow;
+  ltiAccount: LtiAccountRow;
+  ltiEnrollment: LtiEnrollmentRow;
 }
 export type TableName = keyof TableRows;
 
@@ -320,6 +375,10 @@ export const TABLE_KEYS = {
   scimUser: ['institutionId', 'userId'],
   scimGroup: ['institutionId', 'id'],
   onerosterLink: ['institutionId', 'kind', 'sourcedId'],
+  ltiPlatform: ['institutionId', 'id'],
+  ltiContext: ['institutionId', 'platformId', 'contextId'],
+  ltiAccount: ['institutionId', 'platformId', 'sub'],
+  ltiEnrollment: ['institutionId', 'sectionId', 'userId'],
 } as const satisfies { [T in TableName]: readonly (keyof TableRows[T])[] };
 
 export type Change = {

@@ -20,6 +20,7 @@ import { importRules } from './imports.js';
 import { userRules } from './user.js';
 import { captureRules } from './capture.js';
 import { scimRules } from './scim.js';
+import { ltiRules } from './lti.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { grantWithinRights, isStaff, mayGrant, mayReachUser, mayTouchUser, normaliseScope } from './role.js';
@@ -120,6 +121,7 @@ const RULE_TABLE: RuleTable = {
   ...importRules,
   ...captureRules,
   ...scimRules,
+  ...ltiRules,
 };
 
 const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);

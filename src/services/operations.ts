@@ -14,6 +14,7 @@ import { collectionOps } from './ops/collection.js';
 import { libraryOps } from './ops/library.js';
 import { scimOps } from './ops/scim.js';
 import { onerosterOps } from './ops/oneroster.js';
+import { ltiOps } from './ops/lti.js';
 
 export const BASE_OPERATIONS: Record<string, Operation> = {
   ...institutionOps,
@@ -27,5 +28,6 @@ export const BASE_OPERATIONS: Record<string, Operation> = {
   ...libraryOps,
   ...scimOps,
   ...onerosterOps,
+  ...ltiOps,
 };
 

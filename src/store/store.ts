@@ -18,6 +18,7 @@ import * as m004 from './migrations/2026-11-23-004-collections.js';
 import * as m020 from './migrations/2026-11-30-20-user-names.js';
 import * as m060 from './migrations/2026-11-30-60-scim.js';
 import * as m065 from './migrations/2026-11-30-65-oneroster-links.js';
+import * as m50lti from './migrations/2026-11-30-50-lti.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-20-user-names': m020,
   '2026-11-30-60-scim': m060,
   '2026-11-30-65-oneroster-links': m065,
+  '2026-11-30-50-lti': m50lti,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -61,6 +63,10 @@ const SQL_TABLE = {
   scimUser: 'scimUser',
   scimGroup: 'scimGroup',
   onerosterLink: 'onerosterLink',
+  ltiPlatform: 'ltiPlatform',
+  ltiContext: 'ltiContext',
+  ltiAccount: 'ltiAccount',
+  ltiEnrollment: 'ltiEnrollment',
 } as const satisfies Record<TableName, string>;
 
 /** Replicated tables in load order (parents before children). */
@@ -70,6 +76,7 @@ const LOAD_ORDER: TableName[] = [
   'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia',
   'scimToken', 'scimUser', 'scimGroup',
   'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia', 'onerosterLink',
+  'ltiPlatform', 'ltiContext', 'ltiAccount', 'ltiEnrollment',
 ];
 
 const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;
@@ -219,7 +226,7 @@ export class Store {
   /** Empties every table (a fresh database for the next scenario file). */
   async reset(): Promise<void> {
     const replicated = LOAD_ORDER.map((t) => sql.table(SQL_TABLE[t]));
-    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'userName'].map((t) => sql.table(t));
+    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'userName', 'ltiKey', 'ltiLogin', 'ltiSync', 'ltiRefusal'].map((t) => sql.table(t));
     await sql`truncate ${sql.join([...others, ...replicated])}`.execute(this.db);
   }
 
