@@ -31,7 +31,7 @@ export { describeMember, isCollectionAdmin, levelPermissions, memberPermissions,
 export { libraryRoleAtLeast } from './library.js';
 export { IMPORT_KINDS } from './imports.js';
 export { nameConflict } from './user.js';
-export { moveConflict, refuseMoveUnderLock, type Moved } from './move.js';
+export { moveConflict, moveGain, refuseMoveUnderLock, type Moved } from './move.js';
 
 const roleRules: RuleTable = {
   'role.grant': roleChange,

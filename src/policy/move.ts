@@ -10,7 +10,7 @@
  * with a unit) call `moveConflict` once and refuse with its words as a `conflict`.
  */
 import { TOGGLES, type ToggleKey } from '../domain/catalog.js';
-import { conflict } from '../domain/outcome.js';
+import { conflict, deniedBy, deny } from '../domain/outcome.js';
 import type { SettingRow } from '../domain/rows.js';
 import type { World } from '../world/world.js';
 import type { Actor } from './actor.js';
@@ -140,9 +140,30 @@ export function moveConflict(actor: Actor, moved: Moved, to: string): string | u
   return undefined;
 }
 
-/** For operations: refuses (conflict `movedUnderLock` on `field`) a move `moveConflict` objects to. */
+/**
+ * A move must not hand the actor rights over what moves that they did not hold before: moving a
+ * course (or a section) from a unit where the actor is only a scheduler into one they administer
+ * would give them admin rights over its sections and media. Found by test/property/reach.test.ts.
+ * (A unit is moved only by an admin of both places, so it cannot gain this way.)
+ */
+export function moveGain(actor: Actor, moved: Moved, to: string): string | undefined {
+  if (moved.type === 'unit' || actor.isSystemAdmin) return undefined;
+  const w = actor.world;
+  const from = parentUnit(w, moved);
+  const toUnit = moved.type === 'section' ? w.course(to)?.unitId : to;
+  if (from === undefined || toUnit === undefined || from === toUnit) return undefined;
+  if (actor.adminUnitOver(toUnit) === undefined || actor.adminUnitOver(from) !== undefined) return undefined;
+  return `moving ${moved.type} ${moved.id} from ${w.tree.name(from)} to ${w.tree.name(toUnit)} would put it under ${actor.name}'s admin rights, which do not contain ${w.tree.name(from)}; an admin of ${w.tree.name(from)} moves it`;
+}
+
+/**
+ * For operations: refuses a move that would give the actor rights they did not hold (denied, see
+ * `moveGain`) or change a locked toggle (conflict `movedUnderLock` on `field`, see `moveConflict`).
+ */
 export function refuseMoveUnderLock(actor: Actor, moved: Moved, to: string | undefined, field: string): void {
   if (to === undefined) return;
+  const gain = moveGain(actor, moved, to);
+  if (gain !== undefined) throw deniedBy(deny(gain));
   const why = moveConflict(actor, moved, to);
   if (why !== undefined) throw conflict('movedUnderLock', why, field);
 }
