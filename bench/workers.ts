@@ -6,7 +6,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InstitutionRow } from '../src/domain/rows.js';
 import { Auth } from '../src/services/auth.js';
@@ -71,13 +71,13 @@ export async function run(opts: BenchOptions): Promise<unknown> {
     await new Promise((r) => server.once('exit', r));
   }
   await store.dropSchemaAndClose();
-  const result = { date: new Date().toISOString(), machine: `${process.platform} ${process.arch}, node ${process.version}`, scale: opts.scale, rows };
+  const result = { date: new Date().toISOString(), machine: `${process.platform} ${process.arch}, node ${process.version}`, scale: opts.scale, loadAverage: loadavg().map((x) => +x.toFixed(1)), rows };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/workers.json', JSON.stringify(result, null, 2) + '\n');
   const md = [
     `# lectern serve --workers (scale ${opts.scale}, PostgreSQL, ${result.date.slice(0, 10)}, ${result.machine})`,
     '',
-    `autocannon in a child process, ${seconds} s per row, on the same machine as the server:`,
+    `autocannon in a child process, ${seconds} s per row, on the same machine as the server; load average at the end: ${result.loadAverage.join(', ')} on ${availableParallelism()} cores.`,
     '',
     '| workers | endpoint | connections | requests/s | decisions/s | p50 ms | p99 ms | errors |',
     '|---|---|---|---|---|---|---|---|',
