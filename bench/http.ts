@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { buildApp } from '../src/api/app.js';
@@ -176,6 +176,8 @@ export async function run(opts: BenchOptions): Promise<unknown> {
     date: new Date().toISOString(),
     machine: `${process.platform} ${process.arch}, node ${process.version}`,
     scale: opts.scale,
+    /** The machine's load averages (1, 5, 15 min) at the end of the run: figures from a busy machine say so. */
+    loadAverage: loadavg().map((x) => +x.toFixed(1)),
     rows: wl.rows.length,
     stores: Object.fromEntries(Object.entries(stores).map(([k, v]) => [k, { loadMs: v.loadMs, coldBuildMs: v.buildMs, worldHeapMB: v.worldHeapMB, rssMB: v.rssMB }])),
     http: loads,
@@ -190,6 +192,8 @@ export async function run(opts: BenchOptions): Promise<unknown> {
     '| store | load into the store | cold build of the world | world heap | RSS |',
     '|---|---|---|---|---|',
     ...Object.entries(result.stores).map(([k, v]) => `| ${k} | ${(v.loadMs / 1000).toFixed(1)} s | ${(v.coldBuildMs / 1000).toFixed(2)} s | ${v.worldHeapMB} MB | ${v.rssMB} MB |`),
+    '',
+    `Load average at the end of the run: ${result.loadAverage.join(', ')} (on ${availableParallelism()} cores).`,
     '',
     `autocannon (in a child process), ${seconds} s per row, a system admin's token asking about generated users (the issue's check mix):`,
     '',
