@@ -27,6 +27,8 @@ import { teachingRoutes } from './teaching.js';
 import { publicRoutes } from './public.js';
 import { sessionRoutes } from './session.js';
 import { userRoutes } from './users.js';
+import { ssoPublicRoutes, ssoRoutes } from './sso.js';
+import { SingleSignOn } from '../services/sso.js';
 
 export interface AppOptions {
   lectern: Lectern;
@@ -42,6 +44,7 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('lectern', lectern);
   app.decorate('auth', auth);
+  app.decorate('sso', new SingleSignOn(lectern, auth));
   app.decorateRequest('caller', null);
   // JSON only: a cross-site form cannot post text/plain that we would parse.
   app.removeContentTypeParser('text/plain');
@@ -89,6 +92,7 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
 
   // Public: no caller needed.
   app.register(publicRoutes);
+  app.register(ssoPublicRoutes);
   // Authenticated: everything else, under /v1.
   app.register(
     async (v1) => {
@@ -104,6 +108,7 @@ export function buildApp({ lectern, auth, logger = false }: AppOptions): Fastify
       await v1.register(mediaRoutes);
       await v1.register(collectionRoutes);
       await v1.register(libraryRoutes);
+      await v1.register(ssoRoutes);
     },
     { prefix: '/v1' },
   );

@@ -134,6 +134,7 @@ export const ACTIONS = [
   'library.create', 'library.grant', 'library.revoke', 'library.view',
   'feature.use', 'feature.grant', 'feature.revoke', 'library.delete', 'user.setDefaultLibrary', 'audit.view', 'device.register', 'device.assign', 'device.configure', 'room.configure',
   'monitor.view', 'captureLogs.view', 'room.create', 'room.delete', 'device.delete', 'import.run', 'export.run', 'console.signIn',
+  'identityProvider.configure', 'identityProvider.view',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

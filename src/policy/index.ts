@@ -18,6 +18,7 @@ import { collectionRules } from './collection.js';
 import { libraryRules } from './library.js';
 import { importRules } from './imports.js';
 import { userRules } from './user.js';
+import { identityRules } from './identity.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { isStaff, mayGrant, mayTouchUser, normaliseScope } from './role.js';
@@ -27,6 +28,7 @@ export { isPresenter, licensePackIdProblem, mayLicense } from './license.js';
 export { describeMember, isCollectionAdmin, levelPermissions, memberPermissions, membershipConflict } from './collection.js';
 export { libraryRoleAtLeast } from './library.js';
 export { IMPORT_KINDS } from './imports.js';
+export { SSO_MAPPABLE_ROLES, ssoRoleMappingProblem } from './identity.js';
 
 const roleRules: RuleTable = {
   'role.grant': roleChange,
@@ -74,7 +76,7 @@ export function parseScope(raw: string): Scope | undefined {
   return undefined;
 }
 
-const RULE_TABLE: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules };
+const RULE_TABLE: RuleTable = { ...institutionRules, ...unitRules, ...userRules, ...roleRules, ...teachingRules, ...mediaRules, ...licenseRules, ...collectionRules, ...libraryRules, ...importRules, ...identityRules };
 
 const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);
 

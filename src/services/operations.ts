@@ -12,6 +12,7 @@ import { mediaOps } from './ops/media.js';
 import { licenseOps } from './ops/license.js';
 import { collectionOps } from './ops/collection.js';
 import { libraryOps } from './ops/library.js';
+import { identityOps } from './ops/identity.js';
 
 export const BASE_OPERATIONS: Record<string, Operation> = {
   ...institutionOps,
@@ -23,5 +24,6 @@ export const BASE_OPERATIONS: Record<string, Operation> = {
   ...licenseOps,
   ...collectionOps,
   ...libraryOps,
+  ...identityOps,
 };
 
