@@ -49,7 +49,7 @@ describe.each(DRIVERS)('OIDC sign-in (%s)', (driver) => {
     expect(put.statusCode, put.body).toBe(200);
     const put2 = await app.inject({ method: 'PUT', url: '/v1/identity-providers/impostor', headers: admin, payload: { ...settings, displayName: 'Impostor', issuer: impostor.issuer } });
     expect(put2.statusCode, put2.body).toBe(200);
-  });
+  }, 180_000);
   afterAll(async () => {
     await app?.close();
     await idp?.close();

@@ -83,7 +83,15 @@ export async function samlFinish(p: Provider, sp: ServiceProvider, cacheProvider
   const inResponseTo = root.getAttribute('InResponseTo');
   if (!inResponseTo) throw new Error('the response answers no request of ours (no InResponseTo): IdP-initiated sign-in is not accepted');
 
-  const { profile } = await client(p, sp, cacheProvider).validatePostResponseAsync({ SAMLResponse: samlResponse });
+  let profile;
+  try {
+    ({ profile } = await client(p, sp, cacheProvider).validatePostResponseAsync({ SAMLResponse: samlResponse }));
+  } catch (e) {
+    const m = (e as Error).message;
+    // The library skips subject confirmations outside their time window, then finds none left.
+    if (/No valid subject confirmation/i.test(m)) throw new Error(`the assertion has expired or is not yet valid (its SubjectConfirmationData NotBefore/NotOnOrAfter, with ${p.config.clockSkewSeconds}s of clock skew allowed)`, { cause: e });
+    throw e;
+  }
   if (!profile) throw new Error('the response carries no assertion');
   // The verified assertion: only what its signature covers is read from here on.
   const doc = new DOMParser().parseFromString(profile.getAssertionXml?.() ?? '', 'text/xml');
@@ -118,7 +126,10 @@ export async function samlFinish(p: Provider, sp: ServiceProvider, cacheProvider
 /** The SP metadata an IdP is configured with: entity id, ACS (HTTP-POST), signed assertions wanted. */
 export function spMetadata(p: Provider, sp: ServiceProvider): string {
   const noCache: CacheProvider = { saveAsync: async () => null, getAsync: async () => null, removeAsync: async () => null };
-  const xml = client(p, sp, noCache).generateServiceProviderMetadata(null, null);
+  // Ask for signed assertions (what Shibboleth, Entra ID and Google do by default); a signed response is accepted too.
+  const c = client(p, sp, noCache);
+  (c.options as { wantAssertionsSigned: boolean }).wantAssertionsSigned = true;
+  const xml = c.generateServiceProviderMetadata(null, null);
   // The library names the binding of the ACS; make sure it is the POST binding we accept.
   return xml.includes(HTTP_POST) ? xml : xml.replace(/Binding="[^"]*"(\s+Location="[^"]*")/, `Binding="${HTTP_POST}"$1`);
 }
