@@ -377,6 +377,8 @@ export class Store {
 
   /** Keeps a sign-in request (OIDC state, SAML request id) until it is answered or expires. */
   async saveSsoRequest(r: { institutionId: string; id: string; providerId: string; data: string; expiresAt: Date }): Promise<void> {
+    // Requests nobody answered go as new ones come.
+    await this.db.deleteFrom('ssoRequest').where('institutionId', '=', r.institutionId).where('expiresAt', '<', new Date()).execute();
     await this.db.insertInto('ssoRequest').values(r).execute();
   }
 
