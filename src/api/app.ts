@@ -31,6 +31,8 @@ import { userRoutes } from './users.js';
 import { scimRoutes, scimTokenRoutes } from './scim.js';
 import { LtiService } from '../integrations/lti/launch.js';
 import { ltiPublicRoutes, ltiRoutes } from './lti.js';
+import { ssoPublicRoutes, ssoRoutes } from './sso.js';
+import { SingleSignOn } from '../services/sso.js';
 
 export interface AppOptions {
   lectern: Lectern;
@@ -48,6 +50,7 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('lectern', lectern);
   app.decorate('auth', auth);
+  app.decorate('sso', new SingleSignOn(lectern, auth));
   app.decorateRequest('caller', null);
   // JSON only: a cross-site form cannot post text/plain that we would parse.
   app.removeContentTypeParser('text/plain');
@@ -96,6 +99,7 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
   // Public: no caller needed.
   app.register(publicRoutes);
   app.register(ltiPublicRoutes(lti));
+  app.register(ssoPublicRoutes);
   // Authenticated: everything else, under /v1.
   app.register(
     async (v1) => {
@@ -114,6 +118,7 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
       await v1.register(libraryRoutes);
       await v1.register(scimTokenRoutes);
       await v1.register(ltiRoutes(lti));
+      await v1.register(ssoRoutes);
     },
     { prefix: '/v1' },
   );

@@ -145,6 +145,7 @@ export const ACTIONS = [
   'user.search', 'section.roster',
   'scim.configure', 'scim.view',
   'lti.configure', 'lti.view', 'lti.launch', 'lti.sync',
+  'identityProvider.configure', 'identityProvider.view',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

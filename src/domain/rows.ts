@@ -307,6 +307,21 @@ export interface LtiEnrollmentRow {
   platformId: string;
 }
 
+/**
+ * An institution's external identity provider for signing in (SSO: OIDC or SAML 2.0). `config` is
+ * the JSON of its settings; `secret` the JSON of its write-only secrets (client secret, SP private
+ * key), never shown by a read, an export or the audit log (see SECRET_COLUMNS).
+ */
+export interface IdentityProviderRow {
+  institutionId: string;
+  id: string;
+  protocol: 'oidc' | 'saml';
+  displayName: string;
+  enabled: boolean;
+  config: string;
+  secret: string;
+}
+
 export interface TableRows {
   institution: InstitutionRow;
   unit: UnitRow;
@@ -341,6 +356,7 @@ export interface TableRows {
   ltiContext: LtiContextRow;
   ltiAccount: LtiAccountRow;
   ltiEnrollment: LtiEnrollmentRow;
+  identityProvider: IdentityProviderRow;
 }
 export type TableName = keyof TableRows;
 
@@ -379,11 +395,26 @@ export const TABLE_KEYS = {
   ltiContext: ['institutionId', 'platformId', 'contextId'],
   ltiAccount: ['institutionId', 'platformId', 'sub'],
   ltiEnrollment: ['institutionId', 'sectionId', 'userId'],
+  identityProvider: ['institutionId', 'id'],
 } as const satisfies { [T in TableName]: readonly (keyof TableRows[T])[] };
 
 export type Change = {
   [T in TableName]: { table: T; op: 'put' | 'del'; row: TableRows[T] };
 }[TableName];
+
+/** Columns that hold secrets: written, never read back (the audit log shows only that they changed). */
+export const SECRET_COLUMNS: Partial<{ [T in TableName]: readonly (keyof TableRows[T])[] }> = {
+  identityProvider: ['secret'],
+};
+
+/** A row as the audit log may show it: every secret column replaced by a marker. */
+export function redactRow(table: string, row: unknown): unknown {
+  const cols = SECRET_COLUMNS[table as TableName] as readonly string[] | undefined;
+  if (!cols || row === null || typeof row !== 'object') return row;
+  const out = { ...(row as Record<string, unknown>) };
+  for (const c of cols) if (c in out) out[c] = out[c] ? '(secret, not shown)' : '';
+  return out;
+}
 
 export function rowKey(change: Change): string {
   const keys = TABLE_KEYS[change.table] as readonly string[];

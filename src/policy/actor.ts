@@ -10,7 +10,7 @@ import type { World } from '../world/world.js';
 /** The authenticated caller. `system` is Lectern itself loading a world; it is never a person. */
 export type Principal =
   | { kind: 'user'; institutionId: string; userId: string; systemAdmin: boolean }
-  | { kind: 'system' };
+  | { kind: 'system'; via?: string };
 
 export const SYSTEM: Principal = { kind: 'system' };
 
@@ -83,7 +83,7 @@ export class Actor {
   }
 
   get name(): string {
-    if (this.principal.kind === 'system') return 'Lectern (system)';
+    if (this.principal.kind === 'system') return this.principal.via ? `Lectern (${this.principal.via})` : 'Lectern (system)';
     return this.principal.institutionId === this.world.institutionId ? this.principal.userId : `${this.principal.institutionId}/${this.principal.userId}`;
   }
 

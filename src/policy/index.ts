@@ -21,6 +21,7 @@ import { userRules } from './user.js';
 import { captureRules } from './capture.js';
 import { scimRules } from './scim.js';
 import { ltiRules } from './lti.js';
+import { identityRules } from './identity.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { grantWithinRights, isStaff, mayGrant, mayReachUser, mayTouchUser, normaliseScope } from './role.js';
@@ -32,6 +33,7 @@ export { libraryRoleAtLeast } from './library.js';
 export { IMPORT_KINDS } from './imports.js';
 export { nameConflict } from './user.js';
 export { moveConflict, moveGain, refuseMoveUnderLock, type Moved } from './move.js';
+export { SSO_MAPPABLE_ROLES, ssoRoleMappingProblem } from './identity.js';
 
 const roleRules: RuleTable = {
   'role.grant': roleChange,
@@ -122,6 +124,7 @@ const RULE_TABLE: RuleTable = {
   ...captureRules,
   ...scimRules,
   ...ltiRules,
+  ...identityRules,
 };
 
 const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);

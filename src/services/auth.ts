@@ -117,6 +117,18 @@ export class Auth {
     return { ok: true, secret: s, expiresAt, identity: { institutionId, userId: user.id, via: 'session', id }, principal, decision };
   }
 
+  /**
+   * Opens a console session for a user someone else has proven (a single sign-on provider): the
+   * same session, cookie and expiry as a password sign-in. The caller asks policy first.
+   */
+  async openSession(institutionId: string, userId: string): Promise<{ secret: string; expiresAt: Date; identity: Identity }> {
+    const s = secret();
+    const id = randomUUID();
+    const expiresAt = new Date(Date.now() + SESSION_HOURS * 3600 * 1000);
+    await this.lectern.store.createSession({ institutionId, id, userId, tokenHash: sha256(s), expiresAt });
+    return { secret: s, expiresAt, identity: { institutionId, userId, via: 'session', id } };
+  }
+
   async signOut(sessionSecret: string): Promise<void> {
     await this.lectern.store.deleteSession(sha256(sessionSecret));
   }

@@ -208,7 +208,7 @@ export class Lectern {
       const operation = typeof op === 'string' ? operationNamed(op) : undefined;
       if (!operation) return { status: 'invalid', code: 'unknownOperation', field: 'do', message: `do: '${String(op)}' is not an operation Lectern knows` };
       if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalid('with', 'must be a mapping of arguments');
-      if (op === 'user.create' || op === 'user.update') this.assertProvider(args);
+      if (op === 'user.create' || op === 'user.update') this.assertProvider(args, institutionId);
       if (op === 'user.create') args = await this.fromDirectory(args);
       if (!(await this.world(institutionId))) {
         return { status: 'notFound', code: 'notFound', field: 'institution', message: `institution '${institutionId}' does not exist` };
@@ -302,9 +302,11 @@ export class Lectern {
   }
 
   /** With identity providers configured, a user's provider is `local` or one of them. */
-  private assertProvider(args: Args): void {
+  private assertProvider(args: Args, institutionId?: string): void {
     const p = args.identityProvider;
     if (this.directories.size === 0 || p === undefined || p === null || p === 'local' || (typeof p === 'string' && this.directories.has(p))) return;
+    // The institution's own sign-in providers (issue 14) are providers too.
+    if (typeof p === 'string' && institutionId !== undefined && this.worlds.get(institutionId)?.tables.identityProvider.has(p)) return;
     throw invalid('identityProvider', `'${String(p)}' is not a configured identity provider (configured: local, ${[...this.directories.keys()].join(', ')})`, 'enum');
   }
 

@@ -15,6 +15,7 @@ import { libraryOps } from './ops/library.js';
 import { scimOps } from './ops/scim.js';
 import { onerosterOps } from './ops/oneroster.js';
 import { ltiOps } from './ops/lti.js';
+import { identityOps } from './ops/identity.js';
 
 export const BASE_OPERATIONS: Record<string, Operation> = {
   ...institutionOps,
@@ -29,5 +30,6 @@ export const BASE_OPERATIONS: Record<string, Operation> = {
   ...scimOps,
   ...onerosterOps,
   ...ltiOps,
+  ...identityOps,
 };
 

@@ -10,7 +10,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { CamelCasePlugin, Kysely, Migrator, PostgresDialect, sql, type Migration, type Transaction } from 'kysely';
 import pg from 'pg';
-import { TABLE_KEYS, type Change, type InstitutionRow, type TableName, type TableRows } from '../domain/rows.js';
+import { redactRow, TABLE_KEYS, type Change, type InstitutionRow, type TableName, type TableRows } from '../domain/rows.js';
 import * as m001 from './migrations/2026-11-23-001-foundation.js';
 import * as m002 from './migrations/2026-11-23-002-teaching.js';
 import * as m003 from './migrations/2026-11-23-003-licensing.js';
@@ -19,6 +19,7 @@ import * as m020 from './migrations/2026-11-30-20-user-names.js';
 import * as m060 from './migrations/2026-11-30-60-scim.js';
 import * as m065 from './migrations/2026-11-30-65-oneroster-links.js';
 import * as m50lti from './migrations/2026-11-30-50-lti.js';
+import * as m040 from './migrations/2026-11-30-40-identity-providers.js';
 import { pgliteDialect } from './pglite-dialect.js';
 
 const MIGRATIONS: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-60-scim': m060,
   '2026-11-30-65-oneroster-links': m065,
   '2026-11-30-50-lti': m50lti,
+  '2026-11-30-40-identity-providers': m040,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -67,15 +69,15 @@ const SQL_TABLE = {
   ltiContext: 'ltiContext',
   ltiAccount: 'ltiAccount',
   ltiEnrollment: 'ltiEnrollment',
+  identityProvider: 'identityProvider',
 } as const satisfies Record<TableName, string>;
 
 /** Replicated tables in load order (parents before children). */
 const LOAD_ORDER: TableName[] = [
   'institution', 'unit', 'user', 'roleGrant', 'term', 'course', 'section', 'enrollment', 'room', 'device', 'schedule', 'class',
   'media', 'publication', 'mediaShare', 'setting', 'licensePack', 'licenseAssignment', 'library', 'libraryMember',
-  'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia',
+  'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia', 'onerosterLink', 'identityProvider',
   'scimToken', 'scimUser', 'scimGroup',
-  'defaultLibrary', 'featureGrant', 'collection', 'collectionMember', 'collectionMedia', 'onerosterLink',
   'ltiPlatform', 'ltiContext', 'ltiAccount', 'ltiEnrollment',
 ];
 
@@ -226,7 +228,7 @@ export class Store {
   /** Empties every table (a fresh database for the next scenario file). */
   async reset(): Promise<void> {
     const replicated = LOAD_ORDER.map((t) => sql.table(SQL_TABLE[t]));
-    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'userName', 'ltiKey', 'ltiLogin', 'ltiSync', 'ltiRefusal'].map((t) => sql.table(t));
+    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'userName', 'ltiKey', 'ltiLogin', 'ltiSync', 'ltiRefusal', 'ssoRequest', 'ssoAssertion'].map((t) => sql.table(t));
     await sql`truncate ${sql.join([...others, ...replicated])}`.execute(this.db);
   }
 
@@ -388,6 +390,52 @@ export class Store {
   async deleteSession(tokenHash: string): Promise<void> {
     await this.db.deleteFrom('consoleSession').where('tokenHash', '=', tokenHash).execute();
   }
+
+  // --- single sign-on: requests in flight and accepted SAML assertions (not replicated) ---
+
+  /** Keeps a sign-in request (OIDC state, SAML request id) until it is answered or expires. */
+  async saveSsoRequest(r: { institutionId: string; id: string; providerId: string; data: string; expiresAt: Date }): Promise<void> {
+    // Requests nobody answered go as new ones come.
+    await this.db.deleteFrom('ssoRequest').where('institutionId', '=', r.institutionId).where('expiresAt', '<', new Date()).execute();
+    await this.db.insertInto('ssoRequest').values(r).execute();
+  }
+
+  /** A request still in flight, without taking it. */
+  async findSsoRequest(institutionId: string, id: string): Promise<{ providerId: string; data: string } | undefined> {
+    return this.db
+      .selectFrom('ssoRequest')
+      .select(['providerId', 'data'])
+      .where('institutionId', '=', institutionId)
+      .where('id', '=', id)
+      .where('expiresAt', '>', new Date())
+      .executeTakeFirst();
+  }
+
+  /** Takes a request: it answers once, whichever process the answer reaches. */
+  async takeSsoRequest(institutionId: string, id: string): Promise<{ providerId: string; data: string } | undefined> {
+    const r = await this.db
+      .deleteFrom('ssoRequest')
+      .where('institutionId', '=', institutionId)
+      .where('id', '=', id)
+      .returning(['providerId', 'data', 'expiresAt'])
+      .executeTakeFirst();
+    return r && new Date(r.expiresAt as string | Date) > new Date() ? { providerId: r.providerId as string, data: r.data as string } : undefined;
+  }
+
+  /**
+   * Records an assertion id as used; false when it was already (a replay). Expired records are
+   * dropped on the way.
+   */
+  async useSsoAssertion(a: { institutionId: string; providerId: string; assertionId: string; expiresAt: Date }): Promise<boolean> {
+    await this.db.deleteFrom('ssoAssertion').where('expiresAt', '<', new Date()).execute();
+    await this.db.deleteFrom('ssoRequest').where('expiresAt', '<', new Date()).execute();
+    const r = await this.db
+      .insertInto('ssoAssertion')
+      .values(a)
+      .onConflict((oc) => oc.columns(['institutionId', 'providerId', 'assertionId']).doNothing())
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
 }
 
 /** The write side of one transaction, bound to one institution. */
@@ -440,7 +488,7 @@ export class WriteTx {
       .execute();
     await this.db
       .insertInto('auditLog')
-      .values({ institutionId: this.institutionId, revision, ...audit, changes: JSON.stringify(audit.changes) })
+      .values({ institutionId: this.institutionId, revision, ...audit, changes: JSON.stringify(audit.changes.map((c) => ({ ...c, before: redactRow(c.table, c.before), after: redactRow(c.table, c.after) }))) })
       .execute();
     await this.db.updateTable('institution').set({ revision }).where('institutionId', '=', this.institutionId).execute();
     // Delivered when (and only if) the transaction commits, to every listening process.

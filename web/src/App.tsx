@@ -5,7 +5,7 @@
 import { type ReactNode, useCallback, useEffect, useState } from 'react';
 import { ApiError, del, get, type Session, setUnauthenticatedHandler } from './api';
 import { Link, navigate, useLocation } from './router';
-import { SignIn } from './pages/SignIn';
+import { PROVIDER_LOGOUT_KEY, SignIn } from './pages/SignIn';
 import { UsersPage } from './pages/Users';
 import { UserPage } from './pages/User';
 import { UnitsPage } from './pages/Units';
@@ -15,11 +15,13 @@ import { SettingsPage } from './pages/Settings';
 import { CollectionsPage, CollectionPage } from './pages/Collections';
 import { WhyPage } from './pages/Why';
 import { AuditPage } from './pages/Audit';
+import { IdentityProvidersPage } from './pages/IdentityProviders';
 
 /** What the navigation shows: asked of the API once after sign-in. */
 export interface Reach {
   licenses: boolean;
   audit: boolean;
+  providers: boolean;
 }
 
 async function probe(path: string): Promise<boolean> {
@@ -33,15 +35,15 @@ async function probe(path: string): Promise<boolean> {
 
 export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
-  const [reach, setReach] = useState<Reach>({ licenses: false, audit: false });
+  const [reach, setReach] = useState<Reach>({ licenses: false, audit: false, providers: false });
   const { path } = useLocation();
 
   const load = useCallback(async () => {
     try {
       const s = await get<Session>('/session');
       setSession(s);
-      const [licenses, audit] = await Promise.all([probe('/license-packs'), probe('/audit?limit=1')]);
-      setReach({ licenses, audit });
+      const [licenses, audit, providers] = await Promise.all([probe('/license-packs'), probe('/audit?limit=1'), probe('/identity-providers')]);
+      setReach({ licenses, audit, providers });
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) setSession(null);
       else throw e;
@@ -62,6 +64,9 @@ export function App() {
   if (session === null) return <SignIn onSignedIn={() => void load()} />;
 
   const signOut = async () => {
+    // A session opened through a provider offers the provider's logout too.
+    const logout = await get<{ logout: { displayName: string; url: string } | null }>('/sso/logout').catch(() => ({ logout: null }));
+    if (logout.logout) sessionStorage.setItem(PROVIDER_LOGOUT_KEY, JSON.stringify(logout.logout));
     await del('/session').catch(() => undefined);
     setSession(null);
     navigate('/', true);
@@ -123,5 +128,6 @@ const PAGES: PageDef[] = [
   { title: 'Collections', href: '/collections', nav: true, match: (p) => p === '/collections', render: () => <CollectionsPage /> },
   { title: 'Collection', href: '/collections/', nav: false, match: (p) => p.startsWith('/collections/'), render: (p, s) => <CollectionPage key={p} id={seg(p, 2)} session={s} /> },
   { title: 'Why?', href: '/why', nav: true, match: (p) => p === '/why', render: () => <WhyPage /> },
+  { title: 'Sign-in providers', href: '/identity-providers', nav: true, needs: 'providers', match: (p) => p === '/identity-providers', render: () => <IdentityProvidersPage /> },
   { title: 'Audit log', href: '/audit', nav: true, needs: 'audit', match: (p) => p === '/audit', render: () => <AuditPage /> },
 ];
