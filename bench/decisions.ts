@@ -5,7 +5,9 @@
  *   npm run bench -- --only decisions [--scale 0.05]
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { decide, type Principal } from '../src/policy/index.js';
+import { type Principal } from '../src/policy/index.js';
+// Checks enter through services/agree.ts (Lectern.check), which hands non-operation actions to policy.
+import { judge } from '../src/services/agree.js';
 import { World } from '../src/world/world.js';
 import type { BenchOptions } from './run.js';
 import { generateChecks, generateWorkload, type CheckSpec, type Workload } from './workload.js';
@@ -175,11 +177,11 @@ export async function run(opts: BenchOptions): Promise<unknown> {
     if (!p) principals.set(u, (p = { kind: 'user', institutionId: wl.institutionId, userId: u, systemAdmin: world.holds(u, 'system_admin') }));
     return p;
   };
-  const lectern = measure(checks, (c) => decide(world, principal(c.user), c.action, c.resource, c.context, { explain: false }).allow);
-  const explained = measure(checks, (c) => decide(world, principal(c.user), c.action, c.resource, c.context).allow);
+  const lectern = measure(checks, (c) => judge(world, principal(c.user), c.action, c.resource, c.context, { explain: false }).allow);
+  const explained = measure(checks, (c) => judge(world, principal(c.user), c.action, c.resource, c.context).allow);
   const floor = measure(checks, floorAsk);
   let agree = 0;
-  for (const c of checks) if (decide(world, principal(c.user), c.action, c.resource, c.context).allow === floorAsk(c)) agree++;
+  for (const c of checks) if (judge(world, principal(c.user), c.action, c.resource, c.context).allow === floorAsk(c)) agree++;
   const result = {
     date: new Date().toISOString(),
     machine: `${process.platform} ${process.arch}, node ${process.version}`,
