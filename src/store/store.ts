@@ -16,6 +16,7 @@ import * as m002 from './migrations/2026-11-23-002-teaching.js';
 import * as m003 from './migrations/2026-11-23-003-licensing.js';
 import * as m004 from './migrations/2026-11-23-004-collections.js';
 import { pgliteDialect } from './pglite-dialect.js';
+import { DataDirLock } from './lock.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-001-foundation': m001,
@@ -121,12 +122,24 @@ export class Store {
       store.databaseUrl = opts.databaseUrl;
       return store;
     }
-    const lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
-    await lite.waitReady;
+    // One process per data directory (src/store/lock.ts): a second opener fails here, at once.
+    const lock = opts.dataDir ? DataDirLock.acquire(opts.dataDir) : undefined;
+    let lite: PGlite;
+    try {
+      lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
+      await lite.waitReady;
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
     const db = new Kysely({ dialect: pgliteDialect(lite), plugins });
     return new Store(db, 'pglite', async () => {
-      await db.destroy();
-      await lite.close();
+      try {
+        await db.destroy();
+        await lite.close();
+      } finally {
+        lock?.release();
+      }
     });
   }
 
