@@ -165,11 +165,18 @@ export class Store {
     const connect = async (): Promise<void> => {
       if (stopped) return;
       const c = new pg.Client({ connectionString: this.databaseUrl });
-      c.on('error', () => {});
-      c.on('end', () => {
-        if (!stopped) setTimeout(() => void connect().then(onReconnect, () => {}), delay);
+      // Whether the connection ends, errs or never opens, exactly one retry is scheduled for it.
+      let retried = false;
+      const retry = (): void => {
+        if (retried || stopped) return;
+        retried = true;
+        if (client === c) client = undefined;
+        void c.end().catch(() => {});
+        setTimeout(() => void connect().then(onReconnect, () => {}), delay);
         delay = Math.min(delay * 2, 5000);
-      });
+      };
+      c.on('error', retry);
+      c.on('end', retry);
       c.on('notification', (n) => {
         const payload = n.payload ?? '';
         const at = payload.lastIndexOf(':');
@@ -182,6 +189,7 @@ export class Store {
         delay = 100;
       } catch {
         await c.end().catch(() => {});
+        retry();
       }
     };
     void connect();
