@@ -19,7 +19,8 @@ import { id, only, optBool, optEnum, str, type Args } from './validate.js';
 export const OPERATIONS: Record<string, Operation> = { ...BASE_OPERATIONS, ...importOperations };
 
 export function isOperation(name: string): boolean {
-  return name === 'institution.create' || name in OPERATIONS;
+  // Own keys only: `__proto__`, `constructor` or `toString` are no operation.
+  return name === 'institution.create' || Object.hasOwn(OPERATIONS, name);
 }
 
 /** One row of a batch: an operation to run, or a row already refused while reading it. */
@@ -137,6 +138,11 @@ export class Lectern {
     return p;
   }
 
+  /** An institution's world if this process has it loaded (never loads it). */
+  loadedWorld(institutionId: string): World | undefined {
+    return this.worlds.get(institutionId);
+  }
+
   /** Forgets one institution's world; the next use loads it from the store again. */
   private forgetWorld(institutionId: string): void {
     this.worlds.delete(institutionId);
@@ -165,7 +171,7 @@ export class Lectern {
     let applied = false;
     try {
       if (op === 'institution.create') return await this.createInstitution(principal, args);
-      const operation = OPERATIONS[op];
+      const operation = Object.hasOwn(OPERATIONS, op) ? OPERATIONS[op] : undefined;
       if (!operation) return { status: 'invalid', code: 'unknownOperation', field: 'do', message: `do: '${op}' is not an operation Lectern knows` };
       if (args === null || typeof args !== 'object' || Array.isArray(args)) throw invalid('with', 'must be a mapping of arguments');
       if (op === 'user.create' || op === 'user.update') this.assertProvider(args);
