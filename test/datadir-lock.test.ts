@@ -34,7 +34,7 @@ async function serve(): Promise<{ child: ChildProcess; base: string }> {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`serve did not start:\n${out}`));
-    }, 100_000);
+    }, 280_000);
     const seen = (b: Buffer) => {
       out += b.toString();
       const m = /listening on (http:\/\/[^\s]+)/.exec(out);
@@ -84,7 +84,7 @@ describe('the embedded data directory is one process’s', () => {
     expect(migrated.code).toBe(0);
     // A clean exit gives the directory back.
     expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
-  }, 200_000);
+  }, 420_000);
 
   it('refuses a second opener in the same process too, and gives the directory back on release', () => {
     const d = join(dir, 'same');
