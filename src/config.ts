@@ -34,3 +34,12 @@ function worldBudget(v: string | undefined): number | undefined {
   if (!Number.isFinite(n) || n <= 0) throw new Error(`LECTERN_WORLD_BUDGET_MB: '${v}' is not a positive number of megabytes`);
   return n;
 }
+
+/**
+ * The most data rows one CSV upload over HTTP may have (LECTERN_IMPORT_MAX_ROWS, default 500,000);
+ * a larger file answers 413 naming the cap. The CLI has no cap.
+ */
+export function importMaxRows(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.LECTERN_IMPORT_MAX_ROWS ?? 500_000);
+  return Number.isInteger(n) && n > 0 ? n : 500_000;
+}

@@ -163,7 +163,7 @@ describe.each(DRIVERS)('authentication (%s)', (driver) => {
 
   it('sets passwords for oneself or with user.update, hashed with argon2id', async () => {
     const stuToken = (await auth.createToken(inst, 'stu', 'student app')).token;
-    const own = await app.inject({ method: 'PUT', url: '/v1/users/stu/password', headers: bearer(stuToken), payload: { password: 'a-new-password' } });
+    const own = await app.inject({ method: 'PUT', url: '/v1/users/stu/password', headers: bearer(stuToken), payload: { password: 'a-new-password', currentPassword: 'stu-password' } });
     expect(own.statusCode).toBe(204);
     expect(await store.passwordHash(inst, 'stu')).toMatch(/^\$argon2id\$/);
     const short = await app.inject({ method: 'PUT', url: '/v1/users/stu/password', headers: bearer(stuToken), payload: { password: 'short' } });
@@ -187,7 +187,9 @@ describe.each(DRIVERS)('authentication (%s)', (driver) => {
     expect((await app.inject({ method: 'POST', url: '/v1/users/ada/deactivate', headers: bearer(root) })).statusCode).toBe(200);
     expect((await app.inject({ url: '/v1/session', cookies })).statusCode).toBe(401);
     expect((await app.inject({ url: '/v1/session', headers: bearer(token) })).statusCode).toBe(401);
-    expect((await signIn('ada', 'ada-password')).statusCode).toBe(403);
+    // The right password of a deactivated account answers exactly as a wrong one.
+    expect((await signIn('ada', 'ada-password')).json()).toEqual((await signIn('ada', 'wrong-password')).json());
+    expect((await signIn('ada', 'ada-password')).statusCode).toBe(401);
     expect((await lectern.world(inst))!.user('ada')!.status).toBe('deactivated');
     expect((await app.inject({ method: 'POST', url: '/v1/users/ada/reactivate', headers: bearer(root) })).statusCode).toBe(200);
   });

@@ -27,6 +27,7 @@ import { mediaRoutes } from './media.js';
 import { teachingRoutes } from './teaching.js';
 import { publicRoutes } from './public.js';
 import { sessionRoutes } from './session.js';
+import { guardBodyText, guardRequestText } from './text-guard.js';
 import { userRoutes } from './users.js';
 import { scimRoutes, scimTokenRoutes } from './scim.js';
 import { LtiService } from '../integrations/lti/launch.js';
@@ -55,6 +56,9 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
   // JSON only: a cross-site form cannot post text/plain that we would parse.
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
+  // Text at the boundary (src/api/text-guard.ts): control characters, lone surrogates, over-long values.
+  app.addHook('onRequest', guardRequestText);
+  app.addHook('preValidation', guardBodyText);
   app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'notFound', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   app.register(cookie);

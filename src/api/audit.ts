@@ -4,14 +4,15 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { authorize, caller, runOp } from './http.js';
+import { isOperation } from '../services/lectern.js';
+import { authorize, caller, HttpError, runOp } from './http.js';
 
 export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/audit',
     {
       schema: {
-        summary: 'audit entries, newest first (admins of the institution root)',
+        summary: 'audit entries, newest first: operations (with their revision) and authentication events (revision null, with address and outcome); admins of the institution root',
         tags: ['audit'],
         querystring: Type.Object(
           {
@@ -29,13 +30,22 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const c = caller(req);
       authorize(c, 'audit.view', `institution:${c.institutionId}`);
       const { actor, target, since, until, limit } = req.query;
-      const items = await app.lectern.store.audit(c.institutionId, {
+      const filter = {
         ...(actor ? { actor } : {}),
         ...(target ? { target } : {}),
         ...(since ? { since: new Date(since) } : {}),
         ...(until ? { until: new Date(until) } : {}),
         ...(limit ? { limit } : {}),
-      });
+      };
+      // Operations (with a revision) and authentication events (without: sign-ins, passwords,
+      // tokens, ended sessions — with the address and outcome), newest first.
+      const [ops, events] = await Promise.all([app.lectern.store.audit(c.institutionId, filter), app.lectern.store.authEvents(c.institutionId, filter)]);
+      const items = [
+        ...ops,
+        ...events.map(({ institutionId, detail, ...e }) => ({ institutionId, revision: null, ...e, changes: [], ...(detail !== undefined ? { detail } : {}) })),
+      ]
+        .sort((a, b) => b.at.getTime() - a.at.getTime())
+        .slice(0, limit ?? 100);
       return { items };
     },
   );
@@ -53,6 +63,8 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
+      // Refused before anything is locked: only Lectern's own operations (not `__proto__`, `toString`…).
+      if (!isOperation(req.body.do)) throw new HttpError(400, { code: 'unknownOperation', field: 'do', message: `do: '${req.body.do}' is not an operation Lectern knows` });
       const args = req.body.with ?? {};
       const institutionId = req.body.do === 'institution.create' && typeof args.id === 'string' ? args.id : undefined;
       return runOp(req, reply, req.body.do, args, institutionId ? { institutionId } : {});

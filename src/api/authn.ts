@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './http.js';
+import { onlyPasswordChange } from './session.js';
 
 export const SESSION_COOKIE = 'lectern_session';
 export const CSRF_HEADER = 'x-lectern-csrf';
@@ -51,4 +52,5 @@ export async function authenticate(req: FastifyRequest): Promise<void> {
   const world = institutionId === identity.institutionId ? home : await lectern.world(institutionId);
   if (!world) throw new HttpError(404, { code: 'notFound', field: 'Lectern-Institution', message: `institution '${institutionId}' does not exist` });
   req.caller = { identity, principal, institutionId, world, home };
+  onlyPasswordChange(req);
 }

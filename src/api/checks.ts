@@ -1,7 +1,7 @@
 /**
  * Decisions over HTTP: POST /v1/check (one) and POST /v1/checks (a batch). A decision about a user
  * reveals what they may do, so the caller must be allowed `user.view` on that user (oneself always).
- * `atLeastRevision` waits (bounded) until this process's world has applied that revision.
+ * `atLeastRevision`: answered once this process has caught up to that revision (503 at once if it does not exist yet).
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
@@ -23,7 +23,7 @@ const Check = Type.Object(
 type CheckT = Static<typeof Check>;
 
 const Decision = Type.Object({ allow: Type.Boolean(), reasons: Type.Array(Type.String()) });
-const Rev = Type.Optional(Type.Integer({ minimum: 0, description: 'answer only once this revision is applied (503 if not soon)' }));
+const Rev = Type.Optional(Type.Integer({ minimum: 0, description: 'answer only once this revision is applied (503 at once if the store has not committed it)' }));
 
 async function worldAt(lectern: Lectern, c: Caller, revision: number | undefined): Promise<World> {
   if (revision === undefined || revision <= c.world.revision) return c.world;

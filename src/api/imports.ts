@@ -25,7 +25,7 @@ function kind(name: string): ImportKind {
 
 export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // As in the license routes: the file as it is (text/csv), up to 50 MB, in this plugin only.
-  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   app.post(
     '/imports/:kind',

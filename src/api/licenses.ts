@@ -46,7 +46,7 @@ function academicUnits(w: World, userId: string): string[] {
 /** A row result as an outcome per user (bulk) or per line (import). */
 export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // The CSV import takes the file as it is (text/csv), up to 50 MB; only in this plugin.
-  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
 
   app.get('/license-packs', { schema: { summary: 'license packs with their seats, assigned and free (license.view)', tags: ['licenses'] } }, async (req) => {
     const { c, w } = await current(req);

@@ -3,6 +3,7 @@
  * Signing in (POST /v1/session) is public and lives in public.ts.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { SESSION_COOKIE } from './authn.js';
 import { type Caller, caller, decideAs, HttpError } from './http.js';
@@ -31,6 +32,8 @@ export function sessionView(c: Caller) {
     user: u && { id: u.id, username: u.username, email: u.email, firstName: u.firstName, lastName: u.lastName },
     revision: c.world.revision,
     abilities,
+    // Signed in with a temporary password: nothing but PUT /v1/users/<id>/password until it is changed.
+    ...(c.identity.passwordChangeRequired ? { passwordChangeRequired: true } : {}),
   };
 }
 
@@ -40,7 +43,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/session', { schema: { summary: 'sign out', tags: ['session'] } }, async (req, reply) => {
     const c = caller(req);
     const cookie = req.cookies[SESSION_COOKIE];
-    if (c.identity.via === 'session' && cookie) await app.auth.signOut(cookie);
+    if (c.identity.via === 'session' && cookie) await app.auth.signOut(cookie, req.ip);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.status(204).send();
   });
@@ -56,7 +59,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       const { identity } = caller(req);
-      const t = await app.auth.createToken(identity.institutionId, identity.userId, req.body?.name ?? 'API token');
+      const t = await app.auth.createToken(identity.institutionId, identity.userId, req.body?.name ?? 'API token', { actor: identity.userId, address: req.ip });
       return reply.status(201).send({ ...t, institution: identity.institutionId, user: identity.userId });
     },
   );
@@ -71,10 +74,27 @@ export const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     { schema: { summary: 'revoke one of the caller’s API tokens', tags: ['tokens'], params: Type.Object({ id: Type.String() }) } },
     async (req, reply) => {
       const { identity } = caller(req);
-      if (!(await app.auth.revokeToken(identity.institutionId, req.params.id, identity.userId))) {
+      if (!(await app.auth.revokeToken(identity.institutionId, req.params.id, identity.userId, { actor: identity.userId, address: req.ip }))) {
         throw new HttpError(404, { code: 'notFound', field: 'id', message: `you have no active token '${req.params.id}'` });
       }
       return reply.status(204).send();
     },
   );
 };
+
+/**
+ * A session opened with a temporary password may only see itself, sign out, and change its own
+ * password; everything else answers 403 `passwordChangeRequired`.
+ */
+export function onlyPasswordChange(req: FastifyRequest): void {
+  const c = req.caller;
+  if (!c?.identity.passwordChangeRequired) return;
+  const route = `${req.method} ${req.routeOptions.url ?? ''}`;
+  if (route === 'GET /v1/session' || route === 'DELETE /v1/session') return;
+  if (route === 'PUT /v1/users/:id/password' && (req.params as { id?: string }).id === c.identity.userId) return;
+  throw new HttpError(403, {
+    code: 'passwordChangeRequired',
+    field: 'password',
+    message: `your password is temporary: change it first (PUT /v1/users/${c.identity.userId}/password with currentPassword and password)`,
+  });
+}

@@ -142,15 +142,19 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/users/:id/password',
     {
       schema: {
-        summary: 'set a local password (oneself, or with user.update on the user)',
+        summary: 'change your own password (give currentPassword; your other sessions end), or set a temporary one for someone else with user.update on them (they must change it at the next sign-in; their sessions end)',
         tags: ['users'],
         params: Id,
-        body: Type.Object({ password: Type.String({ maxLength: 1024 }) }, { additionalProperties: false }),
+        body: Type.Object({ password: Type.String({ maxLength: 1024 }), currentPassword: Type.Optional(Type.String({ maxLength: 1024 })) }, { additionalProperties: false }),
       },
     },
     async (req, reply) => {
       const c = caller(req);
-      const refusal = await app.auth.setPassword(c.principal, c.institutionId, req.params.id, req.body.password);
+      const refusal = await app.auth.setPassword(c.principal, c.institutionId, req.params.id, req.body.password, {
+        currentPassword: req.body.currentPassword,
+        by: { actor: c.principal.kind === 'user' && c.principal.institutionId !== c.institutionId ? `${c.principal.institutionId}/${c.identity.userId}` : c.identity.userId, address: req.ip },
+        ...(c.identity.via === 'session' ? { session: c.identity.id } : {}),
+      });
       if (refusal) throw fromRefusal(refusal);
       return reply.status(204).send();
     },

@@ -77,6 +77,8 @@ export async function runImportCommand(cfg: Config, kind: ImportKind, file: stri
     bar.stop();
     if (e instanceof ImportRefused) {
       console.error(`lectern: ${file}: ${e.refusal.message}`);
+      // Stopped part-way (e.g. bytes that are not UTF-8): say what the batches before it did.
+      if (summary.rows > 0) console.error(`lectern: before it, ${summary.rows} rows: ${summary.applied} ${o.dryRun ? 'would apply' : 'applied'}, ${summary.unchanged} unchanged, ${summary.refused} refused`);
       return 1;
     }
     throw e;

@@ -63,6 +63,17 @@ class Source {
   constructor(readonly file: string, text: string) {
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
   }
+  /**
+   * The document as plain data. Aliases are expanded only so far: a file that repeats an anchor
+   * into millions of nodes (an alias bomb) is refused at line 1 with the reason, never expanded.
+   */
+  data(): unknown {
+    try {
+      return this.doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      throw new ScenarioError(1, `cannot read the YAML: ${(e as Error).message}`);
+    }
+  }
   line(path: Path): number {
     for (let p = path; p.length >= 0; p = p.slice(0, -1)) {
       const node = p.length === 0 ? this.doc.contents : this.doc.getIn(p, true);
@@ -96,12 +107,7 @@ export async function runScenarioFile(lectern: Lectern, file: string, opts: RunO
     return result;
   }
   try {
-    let data: unknown;
-    try {
-      data = src.doc.toJS({ maxAliasCount: 1000 });
-    } catch (e) {
-      throw new ScenarioError(1, `cannot read the YAML: ${(e as Error).message}`);
-    }
+    const data = src.data();
     if (!isPlainObject(data)) throw new ScenarioError(1, 'a scenario file is a mapping with institution, units, users, steps and checks');
     const world = await loadWorld(lectern, src, data, opts);
     result.institutionId = world.institutionId;
@@ -386,7 +392,12 @@ export async function loadWorldFile(lectern: Lectern, file: string, opts: RunOpt
   const src = new Source(file, await readFile(file, 'utf8'));
   const err = src.doc.errors[0];
   if (err) throw new Error(`${file}:${src.lines.linePos(err.pos[0]).line}: ${err.message.split('\n')[0]}`);
-  const data = src.doc.toJS() as unknown;
+  let data: unknown;
+  try {
+    data = src.data();
+  } catch (e) {
+    throw new Error(`${file}:1: ${(e as Error).message}`, { cause: e });
+  }
   if (!isPlainObject(data) || !isPlainObject(data.institution)) throw new Error(`${file}:1: a world file needs an institution`);
   const institutionId = String(data.institution.id);
   if (await lectern.world(institutionId)) return { institutionId, loaded: false };

@@ -30,7 +30,18 @@ export interface Identity {
   via: 'session' | 'token';
   /** The session or token id. */
   id: string;
+  /** A session opened with a temporary password: it may only change the password. */
+  passwordChangeRequired?: boolean;
 }
+
+/** Who did an authentication event, and from where (the CLI and triggers have no address). */
+export interface By {
+  actor: string;
+  address: string;
+}
+
+/** The CLI and other trusted callers that act as Lectern itself. */
+export const SYSTEM_BY: By = { actor: 'Lectern (system)', address: '' };
 
 export type SignIn =
   | { ok: true; secret: string; expiresAt: Date; identity: Identity; principal: Principal; decision: Decision }
@@ -43,7 +54,6 @@ const secret = (): string => randomBytes(32).toString('base64url');
 export const TOKEN_CACHE_MS = 5000;
 
 export class Auth {
-  private readonly failures = new Map<string, { count: number; since: number }>();
   /** A hash to verify against when the account does not exist, so timing does not tell. */
   private dummy: Promise<string> | undefined;
 
@@ -56,7 +66,15 @@ export class Auth {
    * on every request regardless.
    */
   private tokenGeneration = 0;
-  private readonly tokenCache = new Map<string, { t: { institutionId: string; id: string; userId: string } | undefined; until: number }>();
+  private readonly tokenCache = new Map<string, { t: { institutionId: string; id: string; userId: string } | undefined; until: number; row?: object }>();
+
+  /**
+   * Writes one authentication event to the audit (sign-ins, sign-outs, passwords, tokens, ended
+   * sessions). Other sign-in paths (SSO) call this too, so every way in leaves the same trace.
+   */
+  async audit(e: { institutionId: string; actor: string; operation: string; target: string; address: string; outcome: string; detail?: unknown }): Promise<void> {
+    await this.lectern.store.recordAuthEvent(e);
+  }
 
   hashPassword(password: string): Promise<string> {
     return hash(password, { algorithm: ARGON2ID });
@@ -68,53 +86,111 @@ export class Auth {
   }
 
   /**
-   * Sets a user's password on behalf of `principal`: allowed for oneself, or when policy allows
-   * `user.update` on that user.
+   * Sets a user's password on behalf of `principal` (SPEC §3, reach over an account).
+   * - Oneself: the current password is asked for; the new one is permanent, and every other session
+   *   of the user ends (the one asking, `by.session`, stays and may act fully again).
+   * - Someone else: allowed when policy allows `user.update` on `user:<id>`. The password is
+   *   temporary — the user must change it at the next sign-in — and every session of the user ends.
+   * Both are audited, refused attempts included.
    */
-  async setPassword(principal: Principal, institutionId: string, userId: string, password: unknown): Promise<Refusal | undefined> {
+  async setPassword(
+    principal: Principal,
+    institutionId: string,
+    userId: string,
+    password: unknown,
+    opts: { currentPassword?: unknown; by?: By; session?: string } = {},
+  ): Promise<Refusal | undefined> {
     const world = await this.lectern.world(institutionId);
     if (!world) return { status: 'notFound', code: 'notFound', field: 'institution', message: `institution '${institutionId}' does not exist` };
     if (!world.user(userId)) return { status: 'notFound', code: 'notFound', field: 'user', message: `user '${userId}' does not exist` };
     const self = principal.kind === 'user' && principal.institutionId === institutionId && principal.userId === userId;
+    const by = opts.by ?? { actor: principal.kind === 'user' ? actorName(principal, institutionId) : SYSTEM_BY.actor, address: '' };
+    const operation = self ? 'password.change' : 'password.reset';
+    const event = (outcome: string, detail?: unknown) => this.audit({ institutionId, actor: by.actor, operation, target: `user:${userId}`, address: by.address, outcome, detail });
     if (!self) {
       const d = this.lectern.check(world, principal, 'user.update', `user:${userId}`);
-      if (!d.allow) return { status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons };
+      if (!d.allow) {
+        await event('denied');
+        return { status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons };
+      }
     }
     if (typeof password !== 'string' || password.length < MIN_PASSWORD) {
       return { status: 'invalid', code: 'tooShort', field: 'password', message: `password: must be at least ${MIN_PASSWORD} characters` };
     }
-    await this.storePassword(institutionId, userId, password);
+    if (self) {
+      const keys = [`account:user:${userId}`];
+      const since = new Date(Date.now() - FAILURE_WINDOW_MS);
+      if (((await this.lectern.store.signInFailures(institutionId, keys, since)).get(keys[0]!) ?? 0) >= MAX_ACCOUNT_FAILURES) {
+        await event('tooManyAttempts');
+        return { status: 'conflict', code: 'tooManyAttempts', field: 'currentPassword', message: 'too many failed attempts; try again in a few minutes' };
+      }
+      if (typeof opts.currentPassword !== 'string' || opts.currentPassword === '') {
+        return { status: 'invalid', code: 'required', field: 'currentPassword', message: 'currentPassword: is required to change your own password' };
+      }
+      const cred = await this.lectern.store.credential(institutionId, userId);
+      this.dummy ??= this.hashPassword(randomBytes(16).toString('hex'));
+      if (!(await verify(cred?.passwordHash ?? (await this.dummy), opts.currentPassword).catch(() => false)) || !cred) {
+        await this.lectern.store.recordSignInFailure(institutionId, keys, since);
+        await event('badCredentials');
+        return { status: 'invalid', code: 'badCredentials', field: 'currentPassword', message: 'currentPassword: is not your current password' };
+      }
+    }
+    await this.lectern.store.setPassword(institutionId, userId, await this.hashPassword(password), !self);
+    const ended = await this.lectern.store.deleteSessions(institutionId, userId, self ? opts.session : undefined);
+    if (self && opts.session) await this.lectern.store.sessionPasswordChanged(institutionId, opts.session);
+    await event('ok', { temporary: !self, sessionsEnded: ended });
     return undefined;
   }
 
-  /** Checks a password and opens a console session for a user whom policy lets sign in. */
+  /**
+   * Checks a password and opens a console session for a user whom policy lets sign in. Failures
+   * are counted in the store (every server process shares them) per account — the username or
+   * email resolved to the account first — per account from this address, and per address; past a
+   * limit even the right password is refused. An account that is not active answers exactly as a
+   * wrong password does. Every attempt is audited.
+   */
   async signIn(institutionId: string, login: string, password: string, address = ''): Promise<SignIn> {
-    const account = `${institutionId}\u0000${login.toLowerCase()}`;
-    const key = `${account}\u0000${address}`;
-    const keys = [key, `account\u0000${account}`, `address\u0000${address}`];
-    if (this.tooManyFailures(key, MAX_FAILURES) || this.tooManyFailures(keys[1]!, MAX_ACCOUNT_FAILURES) || this.tooManyFailures(keys[2]!, MAX_ADDRESS_FAILURES)) {
-      return { ok: false, status: 429, refusal: { code: 'tooManyAttempts', message: 'too many failed sign-ins; try again in a few minutes' } };
-    }
     const world = await this.lectern.world(institutionId);
     const user = world?.findUser(login);
-    const stored = user ? await this.lectern.store.passwordHash(institutionId, user.id) : undefined;
-    this.dummy ??= this.hashPassword(randomBytes(16).toString('hex'));
-    const good = await verify(stored ?? (await this.dummy), password).catch(() => false);
-    if (!world || !user || !stored || !good) {
-      for (const k of keys) this.fail(k);
-      return { ok: false, status: 401, refusal: { code: 'badCredentials', message: 'the institution, username or password is not right' } };
+    const account = user ? `user:${user.id}` : `login:${login.toLowerCase()}`;
+    const keys = [`account+address:${account} ${address}`, `account:${account}`, `address:${address}`];
+    const since = new Date(Date.now() - FAILURE_WINDOW_MS);
+    const target = user ? `user:${user.id}` : `login:${login}`;
+    const actor = user ? user.id : `unknown (${login})`;
+    const event = (outcome: string, detail?: unknown) => (world ? this.audit({ institutionId, actor, operation: 'session.signIn', target, address, outcome, detail }) : Promise.resolve());
+    const bad = { ok: false as const, status: 401 as const, refusal: { code: 'badCredentials', message: 'the institution, username or password is not right' } };
+    if (world) {
+      const counts = await this.lectern.store.signInFailures(institutionId, keys, since);
+      const over = [MAX_FAILURES, MAX_ACCOUNT_FAILURES, MAX_ADDRESS_FAILURES].some((max, i) => (counts.get(keys[i]!) ?? 0) >= max);
+      if (over) {
+        await event('tooManyAttempts');
+        return { ok: false, status: 429, refusal: { code: 'tooManyAttempts', message: 'too many failed sign-ins; try again in a few minutes' } };
+      }
     }
-    this.failures.delete(key);
+    const cred = user ? await this.lectern.store.credential(institutionId, user.id) : undefined;
+    this.dummy ??= this.hashPassword(randomBytes(16).toString('hex'));
+    const good = await verify(cred?.passwordHash ?? (await this.dummy), password).catch(() => false);
+    if (!world || !user || !cred || !good || user.status !== 'active') {
+      if (world) {
+        await this.lectern.store.recordSignInFailure(institutionId, keys, since);
+        await event('badCredentials', { reason: !user ? 'no such account' : !cred ? 'no password' : !good ? 'wrong password' : `account ${user.status}` });
+      }
+      return bad;
+    }
+    await this.lectern.store.clearSignInFailures(institutionId, [keys[0]!]);
     const principal = this.lectern.principal(institutionId, user.id);
     const decision = this.lectern.check(world, principal, 'console.signIn', `institution:${institutionId}`);
     if (!decision.allow) {
+      await event('signInNotAllowed', { reasons: decision.reasons });
       return { ok: false, status: 403, refusal: { code: 'signInNotAllowed', message: decision.reasons[0] ?? 'denied', reasons: decision.reasons } };
     }
     const s = secret();
     const id = randomUUID();
     const expiresAt = new Date(Date.now() + SESSION_HOURS * 3600 * 1000);
-    await this.lectern.store.createSession({ institutionId, id, userId: user.id, tokenHash: sha256(s), expiresAt });
-    return { ok: true, secret: s, expiresAt, identity: { institutionId, userId: user.id, via: 'session', id }, principal, decision };
+    const passwordChangeRequired = cred.temporary === true;
+    await this.lectern.store.createSession({ institutionId, id, userId: user.id, tokenHash: sha256(s), expiresAt, passwordChangeRequired });
+    await event('ok', { session: id, ...(passwordChangeRequired ? { passwordChangeRequired } : {}) });
+    return { ok: true, secret: s, expiresAt, identity: { institutionId, userId: user.id, via: 'session', id, passwordChangeRequired }, principal, decision };
   }
 
   /**
@@ -129,14 +205,17 @@ export class Auth {
     return { secret: s, expiresAt, identity: { institutionId, userId, via: 'session', id } };
   }
 
-  async signOut(sessionSecret: string): Promise<void> {
-    await this.lectern.store.deleteSession(sha256(sessionSecret));
+  async signOut(sessionSecret: string, address = ''): Promise<void> {
+    const ended = await this.lectern.store.deleteSession(sha256(sessionSecret));
+    if (ended) await this.audit({ institutionId: ended.institutionId, actor: ended.userId, operation: 'session.signOut', target: `user:${ended.userId}`, address, outcome: 'ok' });
   }
 
   /** The identity behind a session cookie, or undefined (expired, signed out, user gone or deactivated). */
   async fromSession(sessionSecret: string): Promise<Identity | undefined> {
     const s = await this.lectern.store.findSession(sha256(sessionSecret));
-    return s && (await this.stillActive(s.institutionId, s.userId)) ? { institutionId: s.institutionId, userId: s.userId, via: 'session', id: s.id } : undefined;
+    return s && (await this.stillActive(s.institutionId, s.userId))
+      ? { institutionId: s.institutionId, userId: s.userId, via: 'session', id: s.id, ...(s.passwordChangeRequired ? { passwordChangeRequired: true } : {}) }
+      : undefined;
   }
 
   /** The identity behind a bearer token, or undefined. */
@@ -145,10 +224,14 @@ export class Auth {
     const hash = sha256(token);
     const now = Date.now();
     let hit = this.tokenCache.get(hash);
+    // A change to the token's user (deactivated, even if reactivated since) asks the store again:
+    // deactivation revoked the token there.
+    if (hit?.t && hit.row !== this.worldUser(hit.t.institutionId, hit.t.userId)) hit = undefined;
     if (!hit || hit.until < now) {
       // A lookup that started before a revocation here must not put the revoked token back.
       const generation = this.tokenGeneration;
-      hit = { t: await this.lectern.store.findToken(hash), until: now + TOKEN_CACHE_MS };
+      const t = await this.lectern.store.findToken(hash);
+      hit = { t, until: now + TOKEN_CACHE_MS, ...(t ? { row: this.worldUser(t.institutionId, t.userId) } : {}) };
       if (generation === this.tokenGeneration) {
         if (this.tokenCache.size > 10_000) this.tokenCache.clear();
         this.tokenCache.set(hash, hit);
@@ -159,10 +242,11 @@ export class Auth {
   }
 
   /** Creates an API token that acts as `userId`; the token itself is returned once and never stored. */
-  async createToken(institutionId: string, userId: string, name: string): Promise<{ id: string; token: string; name: string }> {
+  async createToken(institutionId: string, userId: string, name: string, by: By = SYSTEM_BY): Promise<{ id: string; token: string; name: string }> {
     const token = TOKEN_PREFIX + secret();
     const id = `tok_${randomBytes(8).toString('hex')}`;
     await this.lectern.store.createToken({ institutionId, id, userId, name, tokenHash: sha256(token) });
+    await this.audit({ institutionId, actor: by.actor, operation: 'token.create', target: `user:${userId}`, address: by.address, outcome: 'ok', detail: { token: id, name } });
     return { id, token, name };
   }
 
@@ -171,15 +255,19 @@ export class Auth {
   }
 
   /** Revokes a token; with `userId`, only one of that user's. */
-  async revokeToken(institutionId: string, id: string, userId?: string): Promise<boolean> {
-    if (userId !== undefined) {
-      const mine = await this.lectern.store.listTokens(institutionId, userId);
-      if (!mine.some((t) => t.id === id)) return false;
+  async revokeToken(institutionId: string, id: string, userId?: string, by: By = SYSTEM_BY): Promise<boolean> {
+    const all = await this.lectern.store.listTokens(institutionId, userId);
+    const owner = all.find((t) => t.id === id)?.userId;
+    const event = (outcome: string) => this.audit({ institutionId, actor: by.actor, operation: 'token.revoke', target: owner ? `user:${owner}` : `token:${id}`, address: by.address, outcome, detail: { token: id } });
+    if (owner === undefined) {
+      await event('notFound');
+      return false;
     }
     this.tokenGeneration++;
     const revoked = await this.lectern.store.revokeToken(institutionId, id);
     this.tokenGeneration++;
     this.tokenCache.clear();
+    await event(revoked ? 'ok' : 'notFound');
     return revoked;
   }
 
@@ -188,20 +276,12 @@ export class Auth {
     return w?.user(userId)?.status === 'active';
   }
 
-  private tooManyFailures(key: string, max: number): boolean {
-    const f = this.failures.get(key);
-    if (!f) return false;
-    if (Date.now() - f.since > FAILURE_WINDOW_MS) {
-      this.failures.delete(key);
-      return false;
-    }
-    return f.count >= max;
+  private worldUser(institutionId: string, userId: string): object | undefined {
+    return this.lectern.loadedWorld(institutionId)?.user(userId);
   }
+}
 
-  private fail(key: string): void {
-    const f = this.failures.get(key);
-    if (f && Date.now() - f.since <= FAILURE_WINDOW_MS) f.count++;
-    else this.failures.set(key, { count: 1, since: Date.now() });
-    if (this.failures.size > 10_000) this.failures.delete(this.failures.keys().next().value!);
-  }
+/** How an actor is named in the audit (as operations name them). */
+function actorName(principal: Principal & { kind: 'user' }, institutionId: string): string {
+  return principal.institutionId === institutionId ? principal.userId : `${principal.institutionId}/${principal.userId}`;
 }

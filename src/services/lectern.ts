@@ -160,15 +160,40 @@ export class Lectern {
     );
   }
 
-  /** Waits (bounded) until the world has applied `revision`. */
-  async atLeast(institutionId: string, revision: number, timeoutMs = 2000): Promise<World | undefined> {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * The world once it has applied `revision`, if that revision exists. A revision beyond the latest
+   * the store has committed cannot be waited for: the world is returned at once as it is (the caller
+   * answers "not reached"). One that is committed is caught up from the changelog (sharing a catch-up
+   * already in flight, such as the one a LISTEN/NOTIFY signal started), never by polling.
+   */
+  async atLeast(institutionId: string, revision: number): Promise<World | undefined> {
     let w = await this.world(institutionId);
-    while (w && w.revision < revision && Date.now() < deadline) {
-      w = await this.refresh(institutionId);
-      if (w && w.revision < revision) await new Promise((r) => setTimeout(r, 10));
+    if (!w || w.revision >= revision) return w;
+    const committed = await this.store.currentRevision(institutionId);
+    if (committed === undefined || committed < revision) return w;
+    // A catch-up that began before that commit may miss it; the next one (started after) cannot.
+    for (let attempt = 0; attempt < 3 && w && w.revision < revision; attempt++) {
+      await this.catchUpOnce(institutionId);
+      w = this.worlds.get(institutionId) ?? (await this.world(institutionId));
     }
     return w;
+  }
+
+  /** One catch-up from the changelog per institution at a time; callers in the meantime share it. */
+  private catchUpOnce(institutionId: string): Promise<unknown> {
+    let p = this.refreshing.get(institutionId);
+    if (!p) {
+      p = this.refresh(institutionId)
+        .catch(() => undefined)
+        .finally(() => this.refreshing.delete(institutionId));
+      this.refreshing.set(institutionId, p);
+    }
+    return p;
+  }
+
+  /** An institution's world if this process has it loaded (never loads it). */
+  loadedWorld(institutionId: string): World | undefined {
+    return this.worlds.get(institutionId);
   }
 
   /** Forgets one institution's world; the next use loads it from the store again. */

@@ -20,7 +20,9 @@ import * as m060 from './migrations/2026-11-30-60-scim.js';
 import * as m065 from './migrations/2026-11-30-65-oneroster-links.js';
 import * as m50lti from './migrations/2026-11-30-50-lti.js';
 import * as m040 from './migrations/2026-11-30-40-identity-providers.js';
+import * as m030 from './migrations/2026-11-30-30-auth-hardening.js';
 import { pgliteDialect } from './pglite-dialect.js';
+import { DataDirLock } from './lock.js';
 
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-001-foundation': m001,
@@ -32,6 +34,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-65-oneroster-links': m065,
   '2026-11-30-50-lti': m50lti,
   '2026-11-30-40-identity-providers': m040,
+  '2026-11-30-30-auth-hardening': m030,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -97,6 +100,18 @@ export interface AuditEntry {
   changes: { table: string; key: string; before: unknown; after: unknown }[];
 }
 
+/** One authentication event: a sign-in, sign-out, password change or reset, token, ended session. */
+export interface AuthEvent {
+  institutionId: string;
+  actor: string;
+  operation: string;
+  target: string;
+  /** The client's address ('' when there is none, e.g. the CLI or a trigger). */
+  address: string;
+  outcome: string;
+  detail?: unknown;
+}
+
 export interface StoreOptions {
   /** PostgreSQL connection string; absent means embedded PGlite. */
   databaseUrl?: string;
@@ -142,12 +157,24 @@ export class Store {
       store.databaseUrl = opts.databaseUrl;
       return store;
     }
-    const lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
-    await lite.waitReady;
+    // One process per data directory (src/store/lock.ts): a second opener fails here, at once.
+    const lock = opts.dataDir ? DataDirLock.acquire(opts.dataDir) : undefined;
+    let lite: PGlite;
+    try {
+      lite = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
+      await lite.waitReady;
+    } catch (e) {
+      lock?.release();
+      throw e;
+    }
     const db = new Kysely({ dialect: pgliteDialect(lite), plugins });
     return new Store(db, 'pglite', async () => {
-      await db.destroy();
-      await lite.close();
+      try {
+        await db.destroy();
+        await lite.close();
+      } finally {
+        lock?.release();
+      }
     });
   }
 
@@ -173,11 +200,18 @@ export class Store {
     const connect = async (): Promise<void> => {
       if (stopped) return;
       const c = new pg.Client({ connectionString: this.databaseUrl });
-      c.on('error', () => {});
-      c.on('end', () => {
-        if (!stopped) setTimeout(() => void connect().then(onReconnect, () => {}), delay);
+      // Whether the connection ends, errs or never opens, exactly one retry is scheduled for it.
+      let retried = false;
+      const retry = (): void => {
+        if (retried || stopped) return;
+        retried = true;
+        if (client === c) client = undefined;
+        void c.end().catch(() => {});
+        setTimeout(() => void connect().then(onReconnect, () => {}), delay);
         delay = Math.min(delay * 2, 5000);
-      });
+      };
+      c.on('error', retry);
+      c.on('end', retry);
       c.on('notification', (n) => {
         const payload = n.payload ?? '';
         const at = payload.lastIndexOf(':');
@@ -190,6 +224,7 @@ export class Store {
         delay = 100;
       } catch {
         await c.end().catch(() => {});
+        retry();
       }
     };
     void connect();
@@ -228,7 +263,7 @@ export class Store {
   /** Empties every table (a fresh database for the next scenario file). */
   async reset(): Promise<void> {
     const replicated = LOAD_ORDER.map((t) => sql.table(SQL_TABLE[t]));
-    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'userName', 'ltiKey', 'ltiLogin', 'ltiSync', 'ltiRefusal', 'ssoRequest', 'ssoAssertion'].map((t) => sql.table(t));
+    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'authEvent', 'signInFailure', 'userName', 'ltiKey', 'ltiLogin', 'ltiSync', 'ltiRefusal', 'ssoRequest', 'ssoAssertion'].map((t) => sql.table(t));
     await sql`truncate ${sql.join([...others, ...replicated])}`.execute(this.db);
   }
 
@@ -324,14 +359,83 @@ export class Store {
     return rows.map((r) => ({ ...r, revision: Number(r.revision), changes: parseJson(r.changes) }) as AuditEntry);
   }
 
+  // --- authentication events and sign-in failures (issue 13; not replicated into the world) ---
+
+  async recordAuthEvent(e: AuthEvent): Promise<void> {
+    await this.db
+      .insertInto('authEvent')
+      .values({ ...e, detail: e.detail === undefined ? null : JSON.stringify(e.detail) })
+      .execute();
+  }
+
+  async authEvents(institutionId: string, filter: { actor?: string; target?: string; since?: Date; until?: Date; limit?: number } = {}): Promise<(AuthEvent & { at: Date })[]> {
+    let q = this.db.selectFrom('authEvent').select(['institutionId', 'at', 'actor', 'operation', 'target', 'address', 'outcome', 'detail']).where('institutionId', '=', institutionId);
+    if (filter.actor) q = q.where('actor', '=', filter.actor);
+    if (filter.target) q = q.where('target', 'like', `%${filter.target.replace(/[%_\\]/g, '\\$&')}%`);
+    if (filter.since) q = q.where('at', '>=', filter.since);
+    if (filter.until) q = q.where('at', '<=', filter.until);
+    const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(filter.limit ?? 100).execute();
+    return rows.map((r) => ({ ...r, detail: r.detail === null ? undefined : parseJson(r.detail) }) as AuthEvent & { at: Date });
+  }
+
+  /** Failed sign-ins counted under each key since `since` (keys with none are absent). */
+  async signInFailures(institutionId: string, keys: string[], since: Date): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom('signInFailure')
+      .select(['key', 'count'])
+      .where('institutionId', '=', institutionId)
+      .where('key', 'in', keys)
+      .where('since', '>', since)
+      .execute();
+    return new Map(rows.map((r) => [r.key as string, Number(r.count)]));
+  }
+
+  /** Counts one more failure under each key; a count older than `since` starts again at 1. */
+  async recordSignInFailure(institutionId: string, keys: string[], since: Date): Promise<void> {
+    const rows = sql.join(keys.map((key) => sql`(${institutionId}, ${key}, 1, now())`));
+    await sql`insert into sign_in_failure (institution_id, key, count, since) values ${rows}
+      on conflict (institution_id, key) do update set
+        count = case when sign_in_failure.since > ${since} then sign_in_failure.count + 1 else 1 end,
+        since = case when sign_in_failure.since > ${since} then sign_in_failure.since else now() end`.execute(this.db);
+    // Now and then, forget windows that have passed, so guessed names do not pile up.
+    if (Math.random() < 0.01) await this.db.deleteFrom('signInFailure').where('since', '<=', since).execute();
+  }
+
+  async clearSignInFailures(institutionId: string, keys: string[]): Promise<void> {
+    await this.db.deleteFrom('signInFailure').where('institutionId', '=', institutionId).where('key', 'in', keys).execute();
+  }
+
   // --- credentials, tokens, sessions (not replicated into the world) ---
 
-  async setPassword(institutionId: string, userId: string, passwordHash: string): Promise<void> {
+  /** Sets a password; `temporary` marks one the user must change at the next sign-in. */
+  async setPassword(institutionId: string, userId: string, passwordHash: string, temporary = false): Promise<void> {
     await this.db
       .insertInto('credential')
-      .values({ institutionId, userId, passwordHash })
-      .onConflict((oc) => oc.columns(['institutionId', 'userId']).doUpdateSet({ passwordHash }))
+      .values({ institutionId, userId, passwordHash, temporary })
+      .onConflict((oc) => oc.columns(['institutionId', 'userId']).doUpdateSet({ passwordHash, temporary }))
       .execute();
+  }
+
+  async credential(institutionId: string, userId: string): Promise<{ passwordHash: string; temporary: boolean } | undefined> {
+    return this.db
+      .selectFrom('credential')
+      .select(['passwordHash', 'temporary'])
+      .where('institutionId', '=', institutionId)
+      .where('userId', '=', userId)
+      .executeTakeFirst() as Promise<{ passwordHash: string; temporary: boolean } | undefined>;
+  }
+
+  /** Ends a user's sessions, all or all but one (by id); answers how many ended. */
+  async deleteSessions(institutionId: string, userId: string, exceptId?: string): Promise<number> {
+    let q = this.db.deleteFrom('consoleSession').where('institutionId', '=', institutionId).where('userId', '=', userId);
+    if (exceptId !== undefined) q = q.where('id', '<>', exceptId);
+    const r = await q.executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  /** Lifts the password-change requirement from one session (after it changed the password). */
+  async sessionPasswordChanged(institutionId: string, id: string): Promise<void> {
+    await this.db.updateTable('consoleSession').set({ passwordChangeRequired: false }).where('institutionId', '=', institutionId).where('id', '=', id).execute();
   }
 
   async passwordHash(institutionId: string, userId: string): Promise<string | undefined> {
@@ -374,21 +478,24 @@ export class Store {
     return Number(r.numUpdatedRows) > 0;
   }
 
-  async createSession(s: { institutionId: string; id: string; userId: string; tokenHash: string; expiresAt: Date }): Promise<void> {
+  async createSession(s: { institutionId: string; id: string; userId: string; tokenHash: string; expiresAt: Date; passwordChangeRequired?: boolean }): Promise<void> {
     await this.db.insertInto('consoleSession').values(s).execute();
   }
 
-  async findSession(tokenHash: string): Promise<{ institutionId: string; id: string; userId: string } | undefined> {
+  async findSession(tokenHash: string): Promise<{ institutionId: string; id: string; userId: string; passwordChangeRequired: boolean } | undefined> {
     return this.db
       .selectFrom('consoleSession')
-      .select(['institutionId', 'id', 'userId'])
+      .select(['institutionId', 'id', 'userId', 'passwordChangeRequired'])
       .where('tokenHash', '=', tokenHash)
       .where('expiresAt', '>', new Date())
       .executeTakeFirst();
   }
 
-  async deleteSession(tokenHash: string): Promise<void> {
-    await this.db.deleteFrom('consoleSession').where('tokenHash', '=', tokenHash).execute();
+  /** Ends one session; answers whose it was (undefined: there was none). */
+  async deleteSession(tokenHash: string): Promise<{ institutionId: string; userId: string } | undefined> {
+    return this.db.deleteFrom('consoleSession').where('tokenHash', '=', tokenHash).returning(['institutionId', 'userId']).executeTakeFirst() as Promise<
+      { institutionId: string; userId: string } | undefined
+    >;
   }
 
   // --- single sign-on: requests in flight and accepted SAML assertions (not replicated) ---

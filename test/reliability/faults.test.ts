@@ -9,27 +9,19 @@
  *
  * Bounded counts here; `npm run test:long` (LECTERN_LONG=1) imports more rows and injects more faults.
  */
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BATCH } from '../../src/services/imports/csv.js';
 import {
-  call, cli, cliChild, createDatabase, directToken, PG, rng, ROOT, scale, seed, sleep, startServer, terminateConnections, type Answer, type TestDatabase,
+  call, cli, cliChild, createDatabase, directToken, PG, rng, scale, seed, sleep, startServer, terminateConnections, type Answer, type TestDatabase,
 } from './harness.js';
 
 const IMPORT_ROWS = scale(12_000, 60_000);
 const BURSTS = scale(1, 4);
 const TERMINATIONS = scale(8, 40);
 const tally = { kills: 0, terminations: 0, requests: 0, importRows: 0, answered503: 0, lost: 0 };
-
-/**
- * The store fix the database-restart test asks for: listeners for node-postgres's 'error' events on
- * the Pool (idle clients) and on each checked-out Client (`pool.on('connect', …)`). Without the
- * second, the test preloads a shim adding both (LECTERN_NO_POOL_SHIM=1 runs Lectern as it is).
- */
-const STORE_LISTENS = process.env.LECTERN_NO_POOL_SHIM === '1' || /on\(\s*['"]connect['"]/.test(readFileSync(join(ROOT, 'src/store/store.ts'), 'utf8'));
-const SHIM = new URL('./pool-error-listener.mjs', import.meta.url).href;
 
 const num = (v: unknown) => Number(v);
 
@@ -220,8 +212,8 @@ describe.skipIf(!PG)('faults: kill -9 and dropped database connections', () => {
   }, 240_000);
 
   it(`answers 503 while the database drops its connections (${TERMINATIONS} times), and recovers without a restart`, async () => {
-    if (!STORE_LISTENS) console.warn('[reliability] src/store/store.ts attaches no error listener to checked-out pg clients: the server runs with test/reliability/pool-error-listener.mjs preloaded (see docs/SECURITY.md)');
-    const s = await startServer(db.url, STORE_LISTENS ? {} : { preload: SHIM });
+    // The product as it ships: no preloaded shim, no listener added from outside.
+    const s = await startServer(db.url);
     const statuses = new Map<number, number>();
     let stop = false;
     const random = rng(5);

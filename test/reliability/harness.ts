@@ -206,11 +206,11 @@ export interface Server {
 }
 
 /** Starts `lectern serve` on a free port against `url` and waits until it answers /health. */
-export async function startServer(url: string, opts: { preload?: string } = {}): Promise<Server> {
+export async function startServer(url: string): Promise<Server> {
   const port = await freePort();
   const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     cwd: ROOT,
-    env: { ...childEnv(url), ...(opts.preload ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${opts.preload}`.trim() } : {}) },
+    env: childEnv(url),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -11,6 +11,7 @@ import type { Refusal } from '../../domain/outcome.js';
 import type { Principal } from '../../policy/index.js';
 import type { World } from '../../world/world.js';
 import type { BatchRow, Lectern, RowResult } from '../lectern.js';
+import { utf8Checked } from './utf8.js';
 
 export interface ImportKind {
   name: string;
@@ -40,8 +41,17 @@ export class ImportRefused extends Error {
 /** Rows per transaction: larger batches pay off on PostgreSQL, where each is one round of unnest inserts. */
 export const DEFAULT_BATCH = { pglite: 1000, postgres: 5000 } as const;
 
+/**
+ * A file whose first rows are every one refused for the same reason stops after this many rows
+ * with that reason (SPEC §10): a wrong file, or a file the caller may not import, is not run to the
+ * end only to be refused row by row.
+ */
+export const EARLY_STOP_ROWS = 1000;
+
 export interface ImportOptions {
   dryRun?: boolean;
+  /** Rows after which a file refused throughout for one reason stops (default EARLY_STOP_ROWS). */
+  earlyStopRows?: number;
   batchSize?: number;
   /** Called after each batch with the rows done so far. */
   onProgress?: (rowsDone: number) => void;
@@ -88,9 +98,11 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
   const scratch = opts.dryRun ? await lectern.scratchWorld(institutionId) : undefined;
   const batchSize = opts.batchSize ?? DEFAULT_BATCH[lectern.store.kind];
   const { delimiter, stream } = await sniffDelimiter(input);
-  const parser = stream.pipe(
-    parse({ bom: true, delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, skip_records_with_error: true }),
-  );
+  const parser = parse({ bom: true, delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, skip_records_with_error: true });
+  // Bytes that are not UTF-8 stop the file at that line and byte offset (never U+FFFD).
+  Readable.from(utf8Checked(stream, (r) => new ImportRefused(r)))
+    .on('error', (e) => parser.destroy(e))
+    .pipe(parser);
   const skipped: BatchRow[] = [];
   parser.on('skip', (err: Error & { lines?: number }) => {
     skipped.push({ line: err.lines ?? 0, refusal: { status: 'invalid', code: 'malformed', message: `the row is not valid CSV: ${err.message}` } });
@@ -103,14 +115,35 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
   const firstLine = new Map<string, number>();
   let batch: BatchRow[] = [];
   let done = 0;
-  const flush = async () => {
+  const earlyStop = opts.earlyStopRows ?? EARLY_STOP_ROWS;
+  /** While every row so far was refused for one reason: that reason (code and field). */
+  let sameRefusal: { code: string; field?: string; message: string; status: RowResult['status'] } | undefined;
+  let allRefusedAlike = true;
+  const flush = async (final = false) => {
     const rows = [...skipped.splice(0), ...batch].sort((a, b) => a.line - b.line);
     batch = [];
     if (rows.length === 0) return [];
-    const results = await lectern.runRows(principal, institutionId, rows, { dryRun: opts.dryRun, scratch, label: `import.${kind.name}` });
+    // Let other requests in between batches: planning a batch holds the event loop.
+    await new Promise<void>((r) => setImmediate(r));
+    const results = (await lectern.runRows(principal, institutionId, rows, { dryRun: opts.dryRun, scratch, label: `import.${kind.name}` })).map((r) => nameColumn(kind, r));
     done += results.length;
     opts.onProgress?.(done);
-    return results.map((r) => nameColumn(kind, r));
+    for (const r of results) {
+      if (!allRefusedAlike) break;
+      if (r.status === 'ok') allRefusedAlike = false;
+      else if (!sameRefusal) sameRefusal = { code: r.code, field: r.field, message: r.message, status: r.status };
+      else if (sameRefusal.code !== r.code || sameRefusal.field !== r.field) allRefusedAlike = false;
+    }
+    if (!final && allRefusedAlike && sameRefusal && done >= earlyStop) {
+      // Nothing was applied (every row was refused): stop here with the reason.
+      throw new ImportRefused({
+        status: sameRefusal.status === 'ok' ? 'invalid' : sameRefusal.status,
+        code: 'allRowsRefused',
+        ...(sameRefusal.field ? { field: sameRefusal.field } : {}),
+        message: `stopped after the first ${done} rows: every one was refused for the same reason (${sameRefusal.code}), e.g. line ${rows[0]!.line}: ${sameRefusal.message}`,
+      } as Refusal);
+    }
+    return results;
   };
   for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
     if (!header) {
@@ -135,7 +168,7 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
     if (batch.length >= batchSize) yield await flush();
   }
   if (!header) throw new ImportRefused({ status: 'invalid', code: 'missingHeader', field: 'header', message: `the file is empty: a ${kind.name} file starts with the header ${kind.columns.join(',')}` });
-  const last = await flush();
+  const last = await flush(true);
   if (last.length) yield last;
 }
 

@@ -359,6 +359,7 @@ export const KIND_NAMES = Object.keys(KINDS);
 
 /** The kind of a name (`collection-members` is also accepted for members). */
 export function kindNamed(name: string): ImportKind | undefined {
-  const n = name.toLowerCase();
-  return KINDS[n === 'collection-members' ? 'members' : n];
+  const n = name.toLowerCase() === 'collection-members' ? 'members' : name.toLowerCase();
+  // Own keys only: `__proto__`, `constructor` or `toString` are no kind.
+  return Object.hasOwn(KINDS, n) ? KINDS[n] : undefined;
 }

@@ -4,7 +4,11 @@ import { get } from '../api';
 import { ErrorBox, useLoad } from '../components';
 
 interface Entry {
-  revision: number;
+  /** null for an authentication event (sign-in, sign-out, password, token, ended session). */
+  revision: number | null;
+  address?: string;
+  outcome?: string;
+  detail?: unknown;
   at: string;
   actor: string;
   operation: string;
@@ -72,9 +76,9 @@ export function AuditPage() {
           </tr>
         </thead>
         <tbody>
-          {(log.data?.items ?? []).map((e) => (
-            <tr key={`${e.revision}-${e.operation}-${e.target}`}>
-              <td className="num">{e.revision}</td>
+          {(log.data?.items ?? []).map((e, i) => (
+            <tr key={`${e.revision ?? e.at}-${e.operation}-${e.target}-${i}`}>
+              <td className="num">{e.revision ?? '—'}</td>
               <td>
                 <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time>
               </td>
@@ -84,6 +88,13 @@ export function AuditPage() {
               </td>
               <td>{e.target}</td>
               <td>
+                {e.outcome !== undefined && (
+                  <span>
+                    {e.outcome}
+                    {e.address ? ` from ${e.address}` : ''}
+                    {e.detail !== undefined ? ` ${JSON.stringify(e.detail)}` : ''}
+                  </span>
+                )}
                 {e.changes.length > 0 && (
                   <details>
                     <summary>
