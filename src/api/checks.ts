@@ -42,11 +42,11 @@ function answer(lectern: Lectern, c: Caller, world: World, check: CheckT, field:
   const u = world.findUser(check.user);
   // The gate on the subject is asked without reasons; only a refusal is worded.
   const subject = `user:${u?.id ?? check.user}`;
+  if (!u) return { allow: false, reasons: [`'${check.user}' is not a user of ${world.institutionId}`] };
   if (!lectern.check(c.world, c.principal, 'user.view', subject, {}, { explain: false }).allow) {
     const view = decideAs(c, 'user.view', subject);
     throw fromRefusal({ status: 'denied', code: 'denied', field, message: view.reasons[0] ?? 'denied', reasons: view.reasons });
   }
-  if (!u) return { allow: false, reasons: [`'${check.user}' is not a user of ${world.institutionId}`] };
   return lectern.check(world, lectern.principal(world.institutionId, u.id), check.action, check.resource, check.context ?? {});
 }
 

@@ -3,8 +3,8 @@
  * always carries a stable `code`, a `message` and the `field` when one is at fault.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Decision, Outcome, Refusal } from '../domain/outcome.js';
-import { decide, type Principal } from '../policy/index.js';
+import { type Decision, type Outcome, parseResource, type Refusal } from '../domain/outcome.js';
+import { decide, type Principal, resourceExists } from '../policy/index.js';
 import type { Auth, Identity } from '../services/auth.js';
 import type { Lectern } from '../services/lectern.js';
 import type { World } from '../world/world.js';
@@ -88,7 +88,11 @@ export function decideAs(c: Caller, action: string, resource: string, context: R
 /** Refuses with 403 unless policy allows the caller `action` on `resource`. */
 export function authorize(c: Caller, action: string, resource: string, context: Record<string, unknown> = {}): void {
   const d = decideAs(c, action, resource, context);
-  if (!d.allow) throw denied(d.reasons);
+  if (d.allow) return;
+  // Policy denies checks on what does not exist (SPEC §11); the routes answer that as 404, as before.
+  const ref = parseResource(resource);
+  if (ref && !resourceExists(c.world, ref)) throw new HttpError(404, { code: 'notFound', message: `${ref.type} '${ref.id}' does not exist` });
+  throw denied(d.reasons);
 }
 
 /** Evaluates several actions on one resource: `{ update: true, delete: false }`. */

@@ -100,6 +100,12 @@ const EXISTS: Partial<Record<ResourceType, (w: World, id: string) => boolean>> =
   device: (w, id) => w.device(id) !== undefined,
 };
 
+/** Whether a resource names something this world holds (a type it does not track counts as held). */
+export function resourceExists(w: World, ref: ResourceRef): boolean {
+  const exists = isResourceType(ref.type) ? EXISTS[ref.type] : undefined;
+  return exists === undefined || exists(w, ref.id);
+}
+
 /** Why a resource cannot be decided on here: not a type Lectern knows, another institution, or missing. */
 function resourceProblem(w: World, ref: ResourceRef): string | undefined {
   if (!isResourceType(ref.type)) return because`'${ref.type}' is not a resource type (${RESOURCE_TYPES.join(', ')})`;

@@ -94,9 +94,12 @@ export function publishTargets(w: World, principal: Principal, mediaId: string, 
   const sections = new Set<string>(sectionsWithin(w, actor.adminUnits));
   if (principal.kind === 'user') for (const s of w.enrollmentsOf(principal.userId).keys()) sections.add(s);
   const out: string[] = [];
+  // A class the media is already published in is no target: publishing there again is a conflict.
+  const already = new Set(w.publicationsOf(mediaId).map((p) => p.classId));
   for (const s of sections) {
     if (seenBy && !decide(w, seenBy, 'section.view', { type: 'section', id: s }, {}, { explain: false }).allow) continue;
     for (const c of w.classesOf(s)) {
+      if (already.has(c)) continue;
       if (decide(w, principal, 'media.publish', { type: 'media', id: mediaId }, { class: c }).allow) out.push(c);
     }
   }
