@@ -11,6 +11,7 @@ import { Type } from 'typebox';
 import { MEDIA_ORIGINS, POST_TARGETS } from '../domain/catalog.js';
 import type { MediaRow } from '../domain/rows.js';
 import { publishableSections, publishTargets, usersWhoMayView, viewableMedia } from '../policy/lookups.js';
+import { allows } from '../services/agree.js';
 import type { Principal } from '../policy/index.js';
 import { abilities, authorize, type Caller, decideAs, runOp } from './http.js';
 import { current, notFound } from './teaching.js';
@@ -47,8 +48,8 @@ function mediaView(m: MediaRow) {
 function subject(c: Caller, lectern: { principal(i: string, u: string): Principal }, userId: string | undefined): Principal {
   const p = c.principal;
   if (userId === undefined || (p.kind === 'user' && p.userId === userId && p.institutionId === c.institutionId)) return p;
-  authorize(c, 'user.view', `user:${userId}`);
   if (!c.world.user(userId)) throw notFound('user', 'user', userId);
+  authorize(c, 'user.view', `user:${userId}`);
   return lectern.principal(c.institutionId, userId);
 }
 
@@ -73,7 +74,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       abilities: {
         ...abilities(c, resource, MEDIA_ABILITIES),
         downloadAudio: decideAs(c, 'media.download', resource, { format: 'audio' }).allow,
-        publish: publishTargets(w, c.principal, m.id).length > 0,
+        publish: publishTargets(w, c.principal, m.id, undefined, allows).length > 0,
       },
     };
   });
@@ -154,7 +155,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const w = c.world;
       const m = mediaFound(c, req.params.id);
       const who = subject(c, app.lectern, req.query.user);
-      const items = publishTargets(w, who, m.id, who !== c.principal ? c.principal : undefined).map((id) => ({ class: id, section: w.class(id)?.sectionId ?? null, name: w.class(id)?.name ?? id }));
+      const items = publishTargets(w, who, m.id, who !== c.principal ? c.principal : undefined, allows).map((id) => ({ class: id, section: w.class(id)?.sectionId ?? null, name: w.class(id)?.name ?? id }));
       return { revision: w.revision, items };
     },
   );

@@ -10,7 +10,7 @@ import { Type } from 'typebox';
 import { ScimError } from '../integrations/scim/errors.js';
 import { resourceTypes, schemas, serviceProviderConfig } from '../integrations/scim/schema.js';
 import { bulk, ScimServer, versionFromIfMatch, type Answer, type ListQuery, type ScimCaller } from '../integrations/scim/server.js';
-import { authorize, caller, fromRefusal } from './http.js';
+import { authorize, caller, fromRefusal, HttpError } from './http.js';
 
 const CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
@@ -49,6 +49,8 @@ export const scimRoutes: FastifyPluginAsync = async (app) => {
   app.setErrorHandler((error: Error & { statusCode?: number }, req, reply) => {
     let e: ScimError;
     if (error instanceof ScimError) e = error;
+    // Lectern's own refusals before the SCIM routes run (the text guard on the path, say).
+    else if (error instanceof HttpError && error.status < 500) e = new ScimError(error.status, error.body.message, error.status === 400 ? 'invalidValue' : undefined);
     else if (error.statusCode && error.statusCode < 500) e = new ScimError(error.statusCode, error.message, error.statusCode === 400 ? 'invalidSyntax' : undefined);
     else {
       req.log.error({ err: error }, 'SCIM request failed');

@@ -35,10 +35,11 @@ function mayGrantAny(c: Caller, userId: string): boolean {
   return c.world.tree.ordered().some((u) => decideAs(c, 'role.grant', `user:${userId}`, { user: userId, role: 'academic_staff', scope: u.id }).allow);
 }
 
+/** The user named in the path: 404 when there is none (policy's denial would say as much), then `user.view`. */
 function found(c: Caller, id: string): UserRow {
-  authorize(c, 'user.view', `user:${id}`);
   const u = c.world.user(id);
   if (!u) throw new HttpError(404, { code: 'notFound', field: 'id', message: `user '${id}' does not exist` });
+  authorize(c, 'user.view', `user:${id}`);
   return u;
 }
 

@@ -114,10 +114,20 @@ describe('API routes under hostile input', () => {
         tally.requests++;
         const where = `${r.method} ${r.path} #${i}: ${res.statusCode} ${res.body.slice(0, 300)}`;
         expect(res.statusCode, where).toBeLessThan(500);
-        if (res.statusCode >= 400) {
-          const body = res.json() as { code?: unknown; message?: unknown };
-          expect(typeof body.code, where).toBe('string');
-          expect(typeof body.message, where).toBe('string');
+        if (res.statusCode >= 400 && !String(res.headers['content-type']).startsWith('text/html')) {
+          const body = res.json() as { code?: unknown; message?: unknown; detail?: unknown; schemas?: unknown };
+          if (r.path.startsWith('/scim/') && body.schemas !== undefined) {
+            // SCIM answers in its own error schema (RFC 7644 §3.12).
+            expect(body.schemas, where).toEqual(['urn:ietf:params:scim:api:messages:2.0:Error']);
+            expect(typeof body.detail, where).toBe('string');
+          } else {
+            expect(typeof body.code, where).toBe('string');
+            expect(typeof body.message, where).toBe('string');
+          }
+          expect(await store.currentRevision(inst), `refused but written: ${where}`).toBe(before);
+        } else if (res.statusCode >= 400) {
+          // A page for a person (an LMS launch, a single sign-on return): words on a page, nothing written.
+          expect(res.body, where).toMatch(/<h1>|<title>/i);
           expect(await store.currentRevision(inst), `refused but written: ${where}`).toBe(before);
         } else if (r.method !== 'GET') {
           tally.accepted++;
