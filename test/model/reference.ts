@@ -177,12 +177,55 @@ export function referenceDecide(r: Rows, who: Who, action: string, resource: str
   // Nothing crosses institutions except system admins; deactivated and unknown users have nothing.
   if (!q.local && !who.systemAdmin) return false;
   if (q.local && q.user(who.userId)?.status !== 'active') return false;
+  // A check on a thing that does not exist, or lives in another institution, is denied (SPEC §11).
+  if (!exists(r, type, id)) return false;
   const rule = RULES[action];
   if (!rule) return false;
   return rule(q, type, id, ctx);
 }
 
 type RuleFn = (q: Ask, type: string, id: string, ctx: Ctx) => boolean;
+
+/** Does the resource name something of this institution (by a scan of its rows)? */
+function exists(r: Rows, type: string, id: string): boolean {
+  const has = (rows: readonly { id: string }[]) => rows.some((x) => x.id === id);
+  switch (type) {
+    case 'platform':
+      return id === 'main';
+    case 'institution':
+      return r.institution.some((x) => x.institutionId === id);
+    case 'unit':
+      return has(r.unit);
+    case 'user':
+      return has(r.user);
+    case 'licensePack':
+      return has(r.licensePack);
+    case 'term':
+      return has(r.term);
+    case 'course':
+      return has(r.course);
+    case 'section':
+      return has(r.section);
+    case 'schedule':
+      return has(r.schedule);
+    case 'class':
+      return has(r.class);
+    case 'media':
+      return has(r.media);
+    case 'collection':
+      return has(r.collection);
+    case 'library':
+      return has(r.library);
+    case 'room':
+      return has(r.room);
+    case 'device':
+      return has(r.device);
+    case 'classGroup':
+      return true;
+    default:
+      return false;
+  }
+}
 
 // ---------------------------------------------------------------- roles (§3, DECISIONS)
 
@@ -669,7 +712,8 @@ const RULES: Record<string, RuleFn> = {
   'section.analytics': sectionCapability(['instructor']),
   'section.polling': sectionCapability(['instructor']),
   'section.accessLinks': sectionCapability(['instructor']),
-  'section.captureStart': sectionCapability(['instructor']),
+  // Ad hoc capture (issue 20, ESS seed): instructors, guest and student presenters; never TAs.
+  'section.captureStart': sectionCapability(['instructor', 'guest_presenter', 'student_presenter']),
   'class.create': sectionCapability(['instructor', 'teaching_assistant']),
   'classGroup.create': sectionCapability(['instructor', 'teaching_assistant']),
   'classGroup.delete': sectionCapability(['instructor']),
