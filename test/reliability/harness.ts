@@ -208,7 +208,8 @@ export interface Server {
 /** Starts `lectern serve` on a free port against `url` and waits until it answers /health. */
 export async function startServer(url: string): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+  // One process each: the suites start the several servers they want themselves.
+  const child = spawn(process.execPath, [BIN, 'serve', '--workers', '1', '--port', String(port), '--host', '127.0.0.1'], {
     cwd: ROOT,
     env: childEnv(url),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -219,12 +220,13 @@ export async function startServer(url: string): Promise<Server> {
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const closed = new Promise<void>((resolve) => child.on('close', () => ((gone = true), resolve())));
   const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // Generous: a loaded CI machine starting several servers next to the rest of the suite.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (gone) throw new Error(`lectern serve exited before listening:\n${out}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new Error(`lectern serve did not answer within 30 s:\n${out}`);
+      throw new Error(`lectern serve did not answer within 90 s:\n${out}`);
     }
     const ok = await fetch(`${base}/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
     if (ok) break;
