@@ -303,6 +303,9 @@ describe.each(DRIVERS)('LTI 1.3 (%s)', (driver) => {
       expect(items.length).toBe(refusalsBefore + 1);
       expect(items[0]!.code).toBe(code);
       expect(items[0]!.message).toMatch(message);
+      // ... and on the audit page, beside the other refused ways in.
+      const audit = (await api('GET', '/v1/audit?limit=5')).body.items as { operation: string; outcome?: string; revision: number | null }[];
+      expect(audit.find((a) => a.operation === 'lti.launch' && a.revision === null)?.outcome).toBe(`refused: ${code}`);
       expect([...(await world()).tables.ltiContext.values()].some((c) => c.contextId === 'canvas-refusals')).toBe(false);
     });
 

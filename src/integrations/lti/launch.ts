@@ -233,7 +233,10 @@ export class LtiService {
     const id = randomUUID();
     if (e.code === 'unknownInstitution') return id;
     const known = platformId !== null && (await this.lectern.world(institutionId))?.tables.ltiPlatform.has(platformId);
-    await this.store.addRefusal(institutionId, { id, platformId: known ? platformId : null, code: e.code, message: e.message, detail: { ...detail, ...e.detail, ...(known ? {} : { platform: platformId }) } });
+    const entry = { ...detail, ...e.detail, ...(known ? {} : { platform: platformId }) };
+    await this.store.addRefusal(institutionId, { id, platformId: known ? platformId : null, code: e.code, message: e.message, detail: entry });
+    // The admins' audit page shows it beside the other refused ways in (sign-ins, SSO).
+    await this.lectern.store.recordAuthEvent({ institutionId, actor: 'LMS launch', operation: 'lti.launch', target: `lti:${platformId ?? '?'}`, address: '', outcome: `refused: ${e.code}`, detail: { reason: e.message, refusal: id } });
     return id;
   }
 }
