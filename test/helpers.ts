@@ -12,12 +12,22 @@ export type Driver = 'pglite' | 'postgres';
 
 export const DRIVERS: Driver[] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
 
-export async function openTestStore(driver: Driver): Promise<Store> {
+export async function openTestStore(driver: Driver, retried = false): Promise<Store> {
   const store =
     driver === 'postgres'
       ? await Store.open({ databaseUrl: process.env.DATABASE_URL!, schema: `t_${randomBytes(6).toString('hex')}` })
       : await Store.open({});
-  await store.migrate();
+  try {
+    await store.migrate();
+  } catch (e) {
+    // Seen once in a full run on a loaded machine: a fresh test schema reported missing by the
+    // migrator right after it was created (cause not yet found; see the closing note). Set-up is
+    // tried once more in another fresh schema, loudly; a second failure fails the suite.
+    if (retried || driver !== 'postgres' || !/schema "t_[0-9a-f]+" does not exist/.test(String(e))) throw e;
+    console.warn(`[helpers] ${String(e)}; opening another test schema`);
+    await store.close().catch(() => undefined);
+    return openTestStore(driver, true);
+  }
   return store;
 }
 
