@@ -6,6 +6,7 @@
  */
 import { ROLE_LABEL, isStaffRole } from '../domain/catalog.js';
 import { allow, because, deny } from '../domain/outcome.js';
+import { rootAdminOnly } from './institution.js';
 import type { RuleTable } from './types.js';
 
 /** The only roles a provider may grant at sign-in: the ones that give a person no power over others. */
@@ -19,12 +20,7 @@ export function ssoRoleMappingProblem(role: string): string | undefined {
 }
 
 export const identityRules: RuleTable = {
-  'identityProvider.configure': ({ actor, world }) => {
-    if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
-    return actor.isInstitutionAdmin
-      ? allow(because`${actor.name} is admin of the institution root`)
-      : deny(because`identity providers are set by an admin of the root (${world.tree.name(world.rootId)}); ${actor.name} is not one`);
-  },
+  'identityProvider.configure': rootAdminOnly('identity providers are set'),
   'identityProvider.view': ({ actor, world }) => {
     if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
     return actor.isInstitutionAdmin

@@ -19,6 +19,16 @@ function institutionAdmin(what: string): (q: Query) => Decision {
   };
 }
 
+/** Admins of the root (and system admins) only; `refusal` says what the actor was refused. */
+export function rootAdminOnly(refusal: string): (q: Query) => Decision {
+  return ({ actor, world }) => {
+    if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
+    return actor.isInstitutionAdmin
+      ? allow(because`${actor.name} is admin of the institution root`)
+      : deny(because`${refusal} by an admin of the root (${world.tree.name(world.rootId)}); ${actor.name} is not one`);
+  };
+}
+
 /** The Ensemble seed's system administrator: licensing, logs, security, transcoding. */
 function systemAdmin(what: string): (q: Query) => Decision {
   return ({ actor }) => (actor.isSystemAdmin ? allow(because`${actor.name} is a system admin, who controls ${what}`) : deny(because`only a system admin controls ${what}; ${actor.name} is not one`));
@@ -45,10 +55,5 @@ export const institutionRules: RuleTable = {
       ? allow(because`${actor.name} is admin of the institution root`)
       : deny(because`the audit log is read by admins of the root (${world.tree.name(world.rootId)}); ${actor.name} is not one`);
   },
-  'institution.configure': ({ actor, world }) => {
-    if (actor.isSystemAdmin) return allow(because`${actor.name} is a system admin`);
-    return actor.isInstitutionAdmin
-      ? allow(because`${actor.name} is admin of the institution root`)
-      : deny(because`institution settings are changed only by an admin of the root (${world.tree.name(world.rootId)}); ${actor.name} is not one`);
-  },
+  'institution.configure': rootAdminOnly('institution settings are changed only'),
 };
