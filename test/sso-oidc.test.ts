@@ -195,7 +195,7 @@ describe.each(DRIVERS)('OIDC sign-in (%s)', (driver) => {
     const r = await new BrowserClient({ fields: { login: 'gina', password: 'x' } }).run(((await start.json()) as { url: string }).url);
     const location = new URL(r.final.location!, base);
     expect(location.pathname).toBe('/identity-providers');
-    const report = await app.inject({ url: `/v1/identity-providers/test-results/${location.searchParams.get('test')}`, headers: admin });
+    const report = await app.inject({ url: `/v1/identity-provider-tests/${location.searchParams.get('test')}`, headers: admin });
     expect(report.statusCode).toBe(200);
     expect(report.json()).toMatchObject({
       provider: 'campus',

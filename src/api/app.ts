@@ -15,10 +15,11 @@ import type { Lectern } from '../services/lectern.js';
 import { auditRoutes } from './audit.js';
 import { collectionRoutes } from './collections.js';
 import { libraryRoutes } from './libraries.js';
-import { authenticate, SESSION_COOKIE } from './authn.js';
+import { authenticate } from './authn.js';
 import { checkRoutes } from './checks.js';
 import { securityHeaders } from './headers.js';
 import { HttpError, type ErrorBody } from './http.js';
+import { ErrorSchema, LOGO, ScimErrorSchema, swaggerOptions } from './openapi.js';
 import { institutionRoutes } from './institution.js';
 import { licenseRoutes } from './licenses.js';
 import { importRoutes } from './imports.js';
@@ -86,19 +87,11 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
     frameguard: { action: 'deny' },
     referrerPolicy: { policy: 'no-referrer' },
   });
-  app.register(swagger, {
-    openapi: {
-      info: { title: 'Lectern', version: '1', description: 'Access, role and license authority for lecture capture. See docs/API.md.' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'an API token (lct_…), from POST /v1/tokens or `lectern token create`' },
-          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE, description: 'the console session; writes also need X-Lectern-CSRF: 1' },
-        },
-      },
-      security: [{ bearer: [] }, { session: [] }],
-    },
-  });
-  app.register(swaggerUi, { routePrefix: '/docs' });
+  // The OpenAPI document (src/api/openapi.ts) and Swagger UI at /docs, under Lectern's own name.
+  app.addSchema(ErrorSchema);
+  app.addSchema(ScimErrorSchema);
+  app.register(swagger, swaggerOptions);
+  app.register(swaggerUi, { routePrefix: '/docs', logo: { type: 'image/svg+xml', content: LOGO }, theme: { title: 'Lectern API' } });
 
   // Public: no caller needed.
   app.register(publicRoutes);

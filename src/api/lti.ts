@@ -80,6 +80,18 @@ function cookieOptions(req: FastifyRequest, institutionId: string) {
 
 const Params = Type.Object({ institution: Type.String({ minLength: 1, maxLength: 128 }), platform: Type.String({ minLength: 1, maxLength: 128 }) });
 const Form = Type.Record(Type.String(), Type.String({ maxLength: 100_000 }));
+/** The login initiation parameters of LTI Core 1.3 §4.1, by query or form; others are kept and ignored. */
+const LoginForm = Type.Object(
+  {
+    iss: Type.Optional(Type.String({ maxLength: 2000, description: 'the platform (issuer) starting the login' })),
+    login_hint: Type.Optional(Type.String({ maxLength: 100_000, description: 'the platform’s hint for the user, passed back unchanged' })),
+    target_link_uri: Type.Optional(Type.String({ maxLength: 2000, description: 'where the launch should end up' })),
+    lti_message_hint: Type.Optional(Type.String({ maxLength: 100_000, description: 'the platform’s hint for the message, passed back unchanged' })),
+    lti_deployment_id: Type.Optional(Type.String({ maxLength: 255 })),
+    client_id: Type.Optional(Type.String({ maxLength: 255 })),
+  },
+  { additionalProperties: Type.String({ maxLength: 100_000 }) },
+);
 
 export function ltiPublicRoutes(svc: LtiService): FastifyPluginAsyncTypebox {
   return async (app) => {
@@ -107,8 +119,8 @@ export function ltiPublicRoutes(svc: LtiService): FastifyPluginAsyncTypebox {
       }
     };
     const loginSchema = { summary: 'LTI login initiation (third-party-initiated login)', tags: ['lti'], security: [], params: Params };
-    app.get('/lti/:institution/:platform/login', { schema: { ...loginSchema, querystring: Form } }, login);
-    app.post('/lti/:institution/:platform/login', { schema: { ...loginSchema, querystring: Form, body: Type.Optional(Form) } }, login);
+    app.get('/lti/:institution/:platform/login', { schema: { ...loginSchema, querystring: LoginForm } }, login);
+    app.post('/lti/:institution/:platform/login', { schema: { ...loginSchema, querystring: LoginForm, body: Type.Optional(LoginForm) } }, login);
 
     app.post('/lti/:institution/:platform/launch', { schema: { summary: 'LTI launch (the id_token form post; the redirect URI)', tags: ['lti'], security: [], params: Params, body: Form } }, async (req, reply) => {
       const { institution, platform } = req.params;

@@ -22,6 +22,12 @@ declare module 'fastify' {
 
 type Params = { institution: string; id?: string };
 
+/** The OpenAPI description of a SCIM route: its summary, the SCIM token, and its success status. */
+function doc(summary: string, success = 200) {
+  const words = success === 201 ? 'created' : success === 204 ? 'deleted' : 'OK';
+  return { schema: { summary, tags: ['scim'], security: [{ scimToken: [] }], response: { [success]: { description: words } } } };
+}
+
 function send(reply: FastifyReply, a: Answer) {
   reply.status(a.status).header('content-type', CONTENT_TYPE);
   if (a.etag) reply.header('etag', a.etag);
@@ -70,21 +76,21 @@ export const scimRoutes: FastifyPluginAsync = async (app) => {
   });
 
   const P = '/:institution';
-  app.get(`${P}/ServiceProviderConfig`, async (req, reply) => send(reply, { status: 200, body: serviceProviderConfig(scimCaller(req).base) }));
-  app.get(`${P}/ResourceTypes`, async (req, reply) => {
+  app.get(`${P}/ServiceProviderConfig`, doc('what this SCIM service supports (RFC 7643 §5)'), async (req, reply) => send(reply, { status: 200, body: serviceProviderConfig(scimCaller(req).base) }));
+  app.get(`${P}/ResourceTypes`, doc('the resource types served: User and Group'), async (req, reply) => {
     const all = resourceTypes(scimCaller(req).base);
     return send(reply, { status: 200, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: all.length, startIndex: 1, itemsPerPage: all.length, Resources: all } });
   });
-  app.get<{ Params: Params }>(`${P}/ResourceTypes/:id`, async (req, reply) => {
+  app.get<{ Params: Params }>(`${P}/ResourceTypes/:id`, doc('one resource type'), async (req, reply) => {
     const one = resourceTypes(scimCaller(req).base).find((r) => r.id === req.params.id);
     if (!one) throw new ScimError(404, `no resource type '${req.params.id}'`);
     return send(reply, { status: 200, body: one });
   });
-  app.get(`${P}/Schemas`, async (req, reply) => {
+  app.get(`${P}/Schemas`, doc('the schemas served, with their attributes'), async (req, reply) => {
     const all = schemas(scimCaller(req).base);
     return send(reply, { status: 200, body: { schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'], totalResults: all.length, startIndex: 1, itemsPerPage: all.length, Resources: all } });
   });
-  app.get<{ Params: Params }>(`${P}/Schemas/:id`, async (req, reply) => {
+  app.get<{ Params: Params }>(`${P}/Schemas/:id`, doc('one schema'), async (req, reply) => {
     const one = schemas(scimCaller(req).base).find((r) => r.id === req.params.id);
     if (!one) throw new ScimError(404, `no schema '${req.params.id}'`);
     return send(reply, { status: 200, body: one });
@@ -92,30 +98,30 @@ export const scimRoutes: FastifyPluginAsync = async (app) => {
 
   for (const [name, kind] of [['Users', 'user'], ['Groups', 'group']] as const) {
     const users = kind === 'user';
-    app.get<{ Params: Params; Querystring: ListQuery }>(`${P}/${name}`, async (req, reply) =>
+    app.get<{ Params: Params; Querystring: ListQuery }>(`${P}/${name}`, doc(`list or filter ${name} (filter, startIndex, count, sortBy, attributes)`), async (req, reply) =>
       send(reply, users ? await server.listUsers(scimCaller(req), req.query) : await server.listGroups(scimCaller(req), req.query)),
     );
-    app.post<{ Params: Params }>(`${P}/${name}/.search`, async (req, reply) => {
+    app.post<{ Params: Params }>(`${P}/${name}/.search`, doc(`search ${name} with the query in the body`), async (req, reply) => {
       const q = body(req) as ListQuery;
       return send(reply, users ? await server.listUsers(scimCaller(req), q) : await server.listGroups(scimCaller(req), q));
     });
-    app.post<{ Params: Params }>(`${P}/${name}`, async (req, reply) =>
+    app.post<{ Params: Params }>(`${P}/${name}`, doc(`create a ${kind}`, 201), async (req, reply) =>
       send(reply, users ? await server.createUser(scimCaller(req), body(req)) : await server.createGroup(scimCaller(req), body(req))),
     );
-    app.get<{ Params: Params; Querystring: ListQuery }>(`${P}/${name}/:id`, async (req, reply) =>
+    app.get<{ Params: Params; Querystring: ListQuery }>(`${P}/${name}/:id`, doc(`one ${kind}`), async (req, reply) =>
       send(reply, users ? await server.getUser(scimCaller(req), req.params.id!, req.query) : await server.getGroup(scimCaller(req), req.params.id!, req.query)),
     );
-    app.put<{ Params: Params }>(`${P}/${name}/:id`, async (req, reply) =>
+    app.put<{ Params: Params }>(`${P}/${name}/:id`, doc(`replace a ${kind} (If-Match honoured)`), async (req, reply) =>
       send(reply, users ? await server.replaceUser(scimCaller(req), req.params.id!, body(req), ifMatch(req)) : await server.replaceGroup(scimCaller(req), req.params.id!, body(req), ifMatch(req))),
     );
-    app.patch<{ Params: Params; Querystring: ListQuery }>(`${P}/${name}/:id`, async (req, reply) =>
+    app.patch<{ Params: Params; Querystring: ListQuery }>(`${P}/${name}/:id`, doc(`change a ${kind} by PATCH operations (If-Match honoured)`), async (req, reply) =>
       send(reply, users ? await server.patchUser(scimCaller(req), req.params.id!, body(req), ifMatch(req)) : await server.patchGroup(scimCaller(req), req.params.id!, body(req), ifMatch(req), req.query)),
     );
-    app.delete<{ Params: Params }>(`${P}/${name}/:id`, async (req, reply) =>
+    app.delete<{ Params: Params }>(`${P}/${name}/:id`, doc(`delete a ${kind} (If-Match honoured)`, 204), async (req, reply) =>
       send(reply, users ? await server.deleteUser(scimCaller(req), req.params.id!, ifMatch(req)) : await server.deleteGroup(scimCaller(req), req.params.id!, ifMatch(req))),
     );
   }
-  app.post<{ Params: Params }>(`${P}/Bulk`, async (req, reply) => send(reply, await bulk(server, scimCaller(req), body(req))));
+  app.post<{ Params: Params }>(`${P}/Bulk`, doc('several operations in one request, each atomic'), async (req, reply) => send(reply, await bulk(server, scimCaller(req), body(req))));
 };
 
 /** /v1/scim/tokens: an admin of the root creates, lists and revokes provisioning tokens. */

@@ -138,7 +138,7 @@ export const ssoRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return { url: r.url };
   });
 
-  app.get('/identity-providers/test-results/:id', { schema: { summary: 'the report of a test sign-in you started', tags: ['sso'], params: ProviderId } }, async (req) => {
+  app.get('/identity-provider-tests/:id', { schema: { summary: 'the report of a test sign-in you started', tags: ['sso'], params: ProviderId } }, async (req) => {
     const c = caller(req);
     authorize(c, 'identityProvider.view', `institution:${c.institutionId}`);
     const r = await app.sso.testReport(c.institutionId, req.params.id, c.identity.userId);

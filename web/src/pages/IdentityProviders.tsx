@@ -43,7 +43,7 @@ export function IdentityProvidersPage() {
   const { search } = useLocation();
   const list = useLoad(() => get<{ items: ProviderView[]; abilities: { configure: boolean } }>('/identity-providers'), []);
   const testId = search.get('test');
-  const report = useLoad(() => (testId ? get<TestReport>(`/identity-providers/test-results/${encodeURIComponent(testId)}`) : Promise.resolve(undefined)), [testId]);
+  const report = useLoad(() => (testId ? get<TestReport>(`/identity-provider-tests/${encodeURIComponent(testId)}`) : Promise.resolve(undefined)), [testId]);
   const [editing, setEditing] = useState<ProviderView | 'new' | undefined>(undefined);
   const a = useAction();
   const [msg, setMsg] = useState('');
