@@ -13,20 +13,15 @@ import { SYSTEM, type Principal } from '../policy/index.js';
 import { Lectern } from '../services/lectern.js';
 import { add, exportCsv, ImportRefused, importCsv, resultLine, type ImportKind, type ImportSummary } from '../services/imports/csv.js';
 import { licenseKind } from '../services/imports/licenses.js';
-import { openStore } from './store.js';
+import { institutionOf, openStore } from './store.js';
 
 export async function context(cfg: Config, o: { institution?: string; as?: string }) {
   const store = await openStore(cfg);
   const lectern = new Lectern(store);
-  let institutionId = o.institution;
-  if (!institutionId) {
-    const all = await store.listInstitutions();
-    if (all.length !== 1) {
-      await store.close();
-      throw new Error(`name the institution with --institution (there are ${all.length})`);
-    }
-    institutionId = all[0]!.institutionId;
-  }
+  const institutionId = await institutionOf(store, o.institution).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   const world = await lectern.world(institutionId);
   if (!world) {
     await store.close();

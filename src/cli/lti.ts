@@ -11,7 +11,7 @@ import { LtiService } from '../integrations/lti/launch.js';
 import { syncRoster } from '../integrations/lti/nrps.js';
 import { SYSTEM, type Principal } from '../policy/index.js';
 import { Lectern } from '../services/lectern.js';
-import { openStore } from './store.js';
+import { institutionOf, openStore } from './store.js';
 
 type Common = { institution?: string; as?: string };
 
@@ -19,12 +19,7 @@ async function withLti<T>(cfg: Config, o: Common, fn: (x: { svc: LtiService; ins
   const store = await openStore(cfg);
   try {
     const lectern = new Lectern(store);
-    let institutionId = o.institution;
-    if (!institutionId) {
-      const all = await store.listInstitutions();
-      if (all.length !== 1) throw new Error(`name the institution with --institution (there are ${all.length})`);
-      institutionId = all[0]!.institutionId;
-    }
+    const institutionId = await institutionOf(store, o.institution);
     const world = await lectern.world(institutionId);
     if (!world) throw new Error(`institution '${institutionId}' does not exist`);
     let principal: Principal = SYSTEM;

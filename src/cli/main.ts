@@ -6,7 +6,7 @@ import { stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { configFromEnv } from '../config.js';
-import { openStore } from './store.js';
+import { institutionOf, openStore } from './store.js';
 import { Store } from '../store/store.js';
 import { Lectern } from '../services/lectern.js';
 import { runScenarioFiles } from '../scenario/run.js';
@@ -84,12 +84,7 @@ Exit codes:
       const store = await openStore(cfg);
       try {
         const lectern = new Lectern(store);
-        let institutionId = o.institution;
-        if (!institutionId) {
-          const all = await store.listInstitutions();
-          if (all.length !== 1) throw new Error(`name the institution with --institution (there are ${all.length}: ${all.map((i) => i.institutionId).join(', ')})`);
-          institutionId = all[0]!.institutionId;
-        }
+        const institutionId = await institutionOf(store, o.institution);
         const world = await lectern.world(institutionId);
         if (!world) throw new Error(`institution '${institutionId}' does not exist`);
         const u = world.findUser(user);

@@ -10,7 +10,7 @@ import { Auth } from '../services/auth.js';
 import { loadIdentityProviders } from '../services/directory/index.js';
 import { Lectern, type Directory } from '../services/lectern.js';
 import type { Store } from '../store/store.js';
-import { openStore } from './store.js';
+import { institutionOf, openStore } from './store.js';
 import { announceListening, defaultWorkers, isWorker, runPrimary, workersRefusal } from './workers.js';
 
 function count(v: string): number {
@@ -35,13 +35,6 @@ async function withStore<T>(cfg: Config, fn: (lectern: Lectern, auth: Auth, stor
   }
 }
 
-/** The named institution, or the only one there is. */
-async function institutionOf(store: Store, named: string | undefined): Promise<string> {
-  if (named) return named;
-  const all = await store.listInstitutions();
-  if (all.length !== 1) throw new Error(`name the institution with --institution (there are ${all.length}: ${all.map((i) => i.institutionId).join(', ')})`);
-  return all[0]!.institutionId;
-}
 
 export function registerServe(cli: Command, cfg: Config): void {
   cli

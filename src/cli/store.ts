@@ -10,3 +10,11 @@ export async function openStore(cfg: Pick<Config, 'databaseUrl' | 'dataDir' | 's
   await store.migrate();
   return store;
 }
+
+/** The institution a command names with --institution, or the only one there is. */
+export async function institutionOf(store: Store, named: string | undefined): Promise<string> {
+  if (named) return named;
+  const all = await store.listInstitutions();
+  if (all.length !== 1) throw new Error(`name the institution with --institution (there are ${all.length}${all.length ? `: ${all.map((i) => i.institutionId).join(', ')}` : ''})`);
+  return all[0]!.institutionId;
+}
