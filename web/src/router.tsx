@@ -33,3 +33,31 @@ export function Link({ to, onClick, ...rest }: AnchorHTMLAttributes<HTMLAnchorEl
   };
   return <a href={to} onClick={click} {...rest} />;
 }
+
+/** Changes the query string of the current path (no scrolling: a filter or a page number changed). */
+export function setSearch(params: URLSearchParams, replace = false): void {
+  const q = params.toString();
+  const to = `${location.pathname}${q ? `?${q}` : ''}`;
+  if (`${location.pathname}${location.search}` === to) return;
+  if (replace) history.replaceState(null, '', to);
+  else history.pushState(null, '', to);
+  listeners.forEach((l) => l());
+}
+
+/**
+ * State kept in the URL (tab, filters, sort, page): reload, back and a shared link show the same
+ * view. `params.get(k)` reads; `update({k: v})` writes — an empty string or null removes the key,
+ * and `replace` (for typing in a search box) leaves no history entry per keystroke.
+ */
+export function useUrlParams(): [URLSearchParams, (patch: Record<string, string | number | null | undefined>, replace?: boolean) => void] {
+  const { search } = useLocation();
+  const update = (patch: Record<string, string | number | null | undefined>, replace = false) => {
+    const p = new URLSearchParams(location.search);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null || v === undefined || v === '') p.delete(k);
+      else p.set(k, String(v));
+    }
+    setSearch(p, replace);
+  };
+  return [search, update];
+}
