@@ -46,6 +46,7 @@ export function UnitsPage(_props: { session: Session }) {
   const admins = useLoad(adminsByUnit, []);
   const a = useAction();
   const [msg, setMsg] = useState('');
+  const [unitMsg, setUnitMsg] = useState('');
 
   const setting = async (body: Record<string, unknown>, what: string) => {
     const r = await a.run(() => patch('/institution', body));
@@ -87,7 +88,7 @@ export function UnitsPage(_props: { session: Session }) {
                 </span>
                 {u.abilities.create && <AddUnit parent={u} onDone={units.reload} />}
                 {(u.abilities.update || u.abilities.delete) && u.parentId !== null && (
-                  <UnitActions unit={u} units={units.data ?? []} onDone={(t) => (setMsg(t), units.reload())} />
+                  <UnitActions unit={u} units={units.data ?? []} onDone={(t) => (setUnitMsg(t), units.reload())} />
                 )}
               </div>
               {render(u.id)}
@@ -152,7 +153,7 @@ export function UnitsPage(_props: { session: Session }) {
         </p>
       )}
       <h2>Units</h2>
-      {msg && !a.error && <Status>{msg}</Status>}
+      {unitMsg && <Status>{unitMsg}</Status>}
       {units.loading && !units.data ? <p aria-busy="true">Loading…</p> : render(null)}
     </section>
   );
