@@ -106,7 +106,6 @@ async function pickUser(page: Page, label: string, typed: string, expected: RegE
   await expect.poll(() => box.inputValue()).toMatch(expected);
 }
 
-const status = (page: Page) => page.getByRole('status').filter({ hasText: /\S/ }).first();
 
 beforeAll(async () => {
   if (!existsSync(`${CONSOLE_DIR}/index.html`)) throw new Error('web/dist is not built: run `npm run build:web` first (npm run test:browser does)');
