@@ -205,6 +205,21 @@ describe('URLs hold state', () => {
     await page.goto('/teaching/sections/phys101-a?tab=classes');
     await page.getByRole('tab', { name: 'Classes', selected: true }).waitFor();
     await page.getByRole('cell', { name: 'Worked examples phys101-a-extras', exact: true }).waitFor();
+    // The users list: tab, search and sort from a shared link; paging writes the offset.
+    await page.goto('/users?tab=students&q=nguyen');
+    await page.getByRole('tab', { name: 'Students', selected: true }).waitFor();
+    await expect.poll(() => page.locator('table.grid tbody tr').count()).toBe(1);
+    expect(await page.getByLabel('Search').inputValue()).toBe('nguyen');
+    await page.goto('/users?tab=staff&sort=-lastName');
+    await expect.poll(() => page.getByRole('columnheader', { name: /Name|Last/ }).first().getAttribute('aria-sort')).toBe('descending');
+    // The page number too (the demo has fewer than a page of staff, so the offset is given).
+    await page.goto('/users?tab=staff&offset=10');
+    await expect.poll(() => page.getByRole('navigation', { name: 'Users pages' }).textContent()).toMatch(/11–/);
+    await page.getByRole('button', { name: '← Previous' }).click();
+    await expect.poll(() => page.url()).not.toContain('offset=');
+    // A collection's members: sort from the URL.
+    await page.goto('/collections/mechanics?sort=-access');
+    await expect.poll(() => page.locator('#members tbody tr').first().getAttribute('data-user')).toBe('eshaw');
     await page.goto('/no/such/page');
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
     expect(await page.title()).toContain('Not found');

@@ -1,5 +1,5 @@
 /** A small history router: the server answers index.html for every console path. */
-import { type AnchorHTMLAttributes, type MouseEvent, useEffect, useState } from 'react';
+import { type AnchorHTMLAttributes, type MouseEvent, useEffect, useRef, useState } from 'react';
 
 const listeners = new Set<() => void>();
 
@@ -60,4 +60,38 @@ export function useUrlParams(): [URLSearchParams, (patch: Record<string, string 
     setSearch(p, replace);
   };
   return [search, update];
+}
+
+/**
+ * One value kept in the URL's query, with useState's shape: `[value, set]` (set takes a value or
+ * an updater). The fallback is not written, so a plain view has a plain URL. `replace` suits values
+ * typed letter by letter.
+ */
+export function useUrlState<T extends string = string>(key: string, fallback: NoInfer<T>, replace = false): [T, (v: T | ((old: T) => T)) => void] {
+  const [params, update] = useUrlParams();
+  const value = (params.get(key) ?? fallback) as T;
+  const set = (v: T | ((old: T) => T)) => {
+    const next = typeof v === 'function' ? v((new URLSearchParams(location.search).get(key) ?? fallback) as T) : v;
+    update({ [key]: next === fallback ? null : next }, replace);
+  };
+  return [value, set];
+}
+
+/** A number kept in the URL (a page offset): `[value, set]`. */
+export function useUrlNumber(key: string, fallback = 0): [number, (n: number) => void] {
+  const [raw, set] = useUrlState(key, String(fallback));
+  const n = Number(raw);
+  return [Number.isFinite(n) && n >= 0 ? n : fallback, (v: number) => set(String(v))];
+}
+
+/** Runs `fn` when a dependency changes after the first render (not on arrival: a reload keeps the URL's page). */
+export function useOnChange(fn: () => void, deps: unknown[]): void {
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    fn();
+  }, deps);
 }
