@@ -8,12 +8,16 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/api/app.js';
-import { decide } from '../src/policy/index.js';
+import { UNIT_ACTIONS } from '../src/api/session.js';
+import { decide, type Principal } from '../src/policy/index.js';
+import { World } from '../src/world/world.js';
+import { generateInstitution } from './generate.js';
+import { allowedSomewhere } from '../src/policy/somewhere.js';
 import { loadWorldFile } from '../src/scenario/run.js';
 import { Auth } from '../src/services/auth.js';
 import { Lectern } from '../src/services/lectern.js';
 import type { Store } from '../src/store/store.js';
-import { DRIVERS, openTestStore } from './helpers.js';
+import { DRIVERS, openTestStore, smallInstitution } from './helpers.js';
 
 const DEMO = fileURLToPath(new URL('../scenarios/demo.yaml', import.meta.url));
 
@@ -21,6 +25,7 @@ describe.each(DRIVERS)('the session tells the console what the user may do (%s)'
   let store: Store;
   let lectern: Lectern;
   let app: FastifyInstance;
+  let small: string;
   const headers: Record<string, Record<string, string>> = {};
 
   beforeAll(async () => {
@@ -28,6 +33,7 @@ describe.each(DRIVERS)('the session tells the console what the user may do (%s)'
     lectern = new Lectern(store);
     const auth = new Auth(lectern);
     await loadWorldFile(lectern, DEMO, { setPassword: (i, u, p) => auth.storePassword(i, u, p) });
+    small = await smallInstitution(lectern);
     for (const u of ['gliu', 'eshaw', 'kobrien', 'hfischer', 'jwhitaker', 'wchen', 'mcohen']) headers[u] = { authorization: `Bearer ${(await auth.createToken('stateu', u, 'test')).token}` };
     app = buildApp({ lectern, auth });
     await app.ready();
@@ -78,6 +84,36 @@ describe.each(DRIVERS)('the session tells the console what the user may do (%s)'
     const lm = await session('jwhitaker');
     expect(lm.abilities).toMatchObject({ 'license.view': true, 'user.create': false });
     expect(lm.anywhere['unit.create']).toBe(false);
+  });
+
+  it('asks only where an allow can appear, and answers as asking every unit would (every user, both worlds)', async () => {
+    for (const inst of ['stateu', small]) {
+      const w = (await lectern.world(inst))!;
+      const units = w.tree.ordered().map((u) => `unit:${u.id}`);
+      let allowed = 0;
+      for (const userId of w.users.keys()) {
+        const p = lectern.principal(inst, userId);
+        for (const action of UNIT_ACTIONS) {
+          const everywhere = units.some((u) => decide(w, p, action, u, {}, { explain: false }).allow);
+          expect(allowedSomewhere(w, p, action), `${inst} ${userId} ${action}`).toBe(everywhere);
+          if (everywhere) allowed++;
+        }
+      }
+      // Both answers occur: the comparison is not between two constant falses.
+      expect(allowed).toBeGreaterThan(0);
+    }
+    // Generated institutions (varied roles and scopes), with delegated administration on and off.
+    for (const da of [true, false]) {
+      const w = new World('gen');
+      w.applyRevision(1, generateInstitution('gen', { seed: da ? 17 : 23, users: 120, staff: 60, sections: 20, media: 10, perSection: 4, delegatedAdministration: da }));
+      const units = w.tree.ordered().map((u) => `unit:${u.id}`);
+      for (const userId of w.users.keys()) {
+        const p: Principal = { kind: 'user', institutionId: 'gen', userId, systemAdmin: w.holds(userId, 'system_admin') };
+        for (const action of UNIT_ACTIONS) {
+          expect(allowedSomewhere(w, p, action), `gen(da=${da}) ${userId} ${action}`).toBe(units.some((u) => decide(w, p, action, u, {}, { explain: false }).allow));
+        }
+      }
+    }
   });
 
   it("lists a section's media the caller may view, with each one's classes and abilities", async () => {

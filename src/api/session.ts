@@ -7,6 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { SESSION_COOKIE } from './authn.js';
 import { decide, IMPORT_KINDS } from '../policy/index.js';
+import { allowedSomewhere } from '../policy/somewhere.js';
 import { type Caller, caller, decideAs, HttpError } from './http.js';
 
 /** What the console needs to know about the caller: who they are and what they may do at the top. */
@@ -27,18 +28,17 @@ const SESSION_ABILITIES: Record<string, string> = {
 
 /**
  * Actions the caller may take *somewhere*: on the first of the places they could apply where policy
- * allows it — every unit of the tree (admins and schedulers are listed at units below the root),
+ * allows it — a unit (policy/somewhere.ts: the units where an allow can first appear),
  * the sections the caller is enrolled in, the collections they belong to (and, for admins, any
  * collection), every kind of CSV file. Each answer is policy's `decide`, asked without reasons.
  */
-const UNIT_ACTIONS = ['unit.create', 'unit.update', 'unit.delete', 'unit.settings', 'term.create', 'course.create', 'section.create', 'schedule.create', 'library.create'] as const;
+export const UNIT_ACTIONS = ['unit.create', 'unit.update', 'unit.delete', 'unit.settings', 'term.create', 'course.create', 'section.create', 'schedule.create', 'library.create'] as const;
 
 function anywhere(c: Caller): Record<string, boolean> {
   const w = c.world;
   const ask = (action: string, resource: string, context: Record<string, unknown> = {}) => decide(w, c.principal, action, resource, context, { explain: false }).allow;
-  const units = w.tree.ordered().map((u) => `unit:${u.id}`);
   const out: Record<string, boolean> = {};
-  for (const a of UNIT_ACTIONS) out[a] = units.some((u) => ask(a, u));
+  for (const a of UNIT_ACTIONS) out[a] = allowedSomewhere(w, c.principal, a);
   const me = c.principal.kind === 'user' && c.principal.institutionId === c.institutionId ? c.principal.userId : undefined;
   // A section of one's own: the sections the caller is enrolled in (their teaching, not what they manage).
   out['section.view'] = me !== undefined && [...w.enrollmentsOf(me).keys()].some((s) => ask('section.view', `section:${s}`));

@@ -130,7 +130,7 @@ afterAll(async () => {
   await store?.close();
 });
 
-describe('navigation from abilities', () => {
+describe('navigation from abilities', { timeout: 180_000 }, () => {
   it('a scheduler sees Teaching only and lands there, with no 403 on the way', async () => {
     const t = await signIn('gliu');
     await t.page.getByRole('heading', { name: 'Teaching' }).waitFor();
@@ -183,7 +183,7 @@ describe('navigation from abilities', () => {
   });
 });
 
-describe('URLs hold state', () => {
+describe('URLs hold state', { timeout: 180_000 }, () => {
   it('keeps tab and filters across reload and back, and shows not-found for an unknown path', async () => {
     const t = await signIn('hfischer');
     const { page } = t;
@@ -230,7 +230,7 @@ describe('URLs hold state', () => {
   });
 });
 
-describe('organisation', () => {
+describe('organisation', { timeout: 180_000 }, () => {
   it('renames, moves and deletes units, and shows why a delete is refused', async () => {
     const t = await signIn('hfischer');
     const { page } = t;
@@ -270,7 +270,7 @@ async function fetchJson(page: Page, path: string): Promise<unknown> {
   return page.evaluate(async (p) => (await fetch(p, { headers: { accept: 'application/json' } })).json(), path);
 }
 
-describe('teaching', () => {
+describe('teaching', { timeout: 180_000 }, () => {
   it('a scheduler creates, edits and deletes terms, courses, sections and schedules; a refused delete says why', async () => {
     const t = await signIn('gliu');
     const { page } = t;
@@ -415,7 +415,7 @@ describe('teaching', () => {
   });
 });
 
-describe('rooms and devices', () => {
+describe('rooms and devices', { timeout: 180_000 }, () => {
   it('an AV technician adds a room, registers, assigns and configures a device; a refused delete says why', async () => {
     const t = await signIn('kobrien');
     const { page } = t;
@@ -462,7 +462,7 @@ describe('rooms and devices', () => {
   });
 });
 
-describe('libraries', () => {
+describe('libraries', { timeout: 180_000 }, () => {
   it('adds, changes and removes members, sets a default library, grants features; removing a default library is refused with the reason', async () => {
     const t = await signIn('lbergstrom');
     const { page } = t;
