@@ -12,7 +12,7 @@ import { MEDIA_ORIGINS, POST_TARGETS } from '../domain/catalog.js';
 import type { MediaRow } from '../domain/rows.js';
 import { publishableSections, publishTargets, usersWhoMayView, viewableMedia } from '../policy/lookups.js';
 import { allows } from '../services/agree.js';
-import type { Principal } from '../policy/index.js';
+import { decide, type Principal } from '../policy/index.js';
 import { abilities, authorize, type Caller, decideAs, runOp } from './http.js';
 import { current, notFound } from './teaching.js';
 
@@ -119,6 +119,33 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/media/:id/post',
     { schema: { summary: 'post to a public link, an LMS embed or an LMS homework assignment (locks it) (media.post)', tags: ['media'], params: Id, body: Body({ to: Literals(POST_TARGETS) }) } },
     async (req, reply) => runOp(req, reply, 'media.post', { media: req.params.id, to: req.body.to }),
+  );
+
+  app.get(
+    '/sections/:id/media',
+    { schema: { summary: 'the media published in a section’s classes that the caller may view (media.view), each with its classes there and the caller’s abilities', tags: ['media'], params: Id } },
+    async (req) => {
+      const c = await current(req);
+      const w = c.world;
+      const sectionId = req.params.id;
+      if (!w.section(sectionId)) throw notFound('id', 'section', sectionId);
+      authorize(c, 'section.view', `section:${sectionId}`);
+      const classes = new Map<string, string[]>();
+      for (const k of [...w.classesOf(sectionId)].sort()) for (const m of w.mediaInClass(k)) classes.set(m, [...(classes.get(m) ?? []), k]);
+      const items = [...classes.entries()]
+        .filter(([m]) => decide(w, c.principal, 'media.view', `media:${m}`, {}, { explain: false }).allow)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([id, in_]) => {
+          const m = w.media(id)!;
+          const resource = `media:${id}`;
+          return {
+            ...mediaView(m),
+            classes: in_.map((k) => ({ class: k, name: w.class(k)?.name ?? null, abilities: abilities(c, resource, { unpublish: 'media.unpublish' }, { class: k }) })),
+            abilities: abilities(c, resource, MEDIA_ABILITIES),
+          };
+        });
+      return { revision: w.revision, items };
+    },
   );
 
   // --- lookups ---

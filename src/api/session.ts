@@ -6,6 +6,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { SESSION_COOKIE } from './authn.js';
+import { decide, IMPORT_KINDS } from '../policy/index.js';
+import { allowedSomewhere } from '../policy/somewhere.js';
 import { type Caller, caller, decideAs, HttpError } from './http.js';
 
 /** What the console needs to know about the caller: who they are and what they may do at the top. */
@@ -15,7 +17,39 @@ const SESSION_ABILITIES: Record<string, string> = {
   'user.create': 'institution',
   'institution.create': 'platform',
   'platform.configure': 'platform',
+  // The console's navigation (issue 17): pages are shown from these, never by probing endpoints.
+  'license.view': 'institution',
+  'audit.view': 'institution',
+  'identityProvider.view': 'institution',
+  'room.create': 'institution',
+  'device.register': 'institution',
+  'user.search': 'institution',
 };
+
+/**
+ * Actions the caller may take *somewhere*: on the first of the places they could apply where policy
+ * allows it — a unit (policy/somewhere.ts: the units where an allow can first appear),
+ * the sections the caller is enrolled in, the collections they belong to (and, for admins, any
+ * collection), every kind of CSV file. Each answer is policy's `decide`, asked without reasons.
+ */
+export const UNIT_ACTIONS = ['unit.create', 'unit.update', 'unit.delete', 'unit.settings', 'term.create', 'course.create', 'section.create', 'schedule.create', 'library.create'] as const;
+
+function anywhere(c: Caller): Record<string, boolean> {
+  const w = c.world;
+  const ask = (action: string, resource: string, context: Record<string, unknown> = {}) => decide(w, c.principal, action, resource, context, { explain: false }).allow;
+  const out: Record<string, boolean> = {};
+  for (const a of UNIT_ACTIONS) out[a] = allowedSomewhere(w, c.principal, a);
+  const me = c.principal.kind === 'user' && c.principal.institutionId === c.institutionId ? c.principal.userId : undefined;
+  // A section of one's own: the sections the caller is enrolled in (their teaching, not what they manage).
+  out['section.view'] = me !== undefined && [...w.enrollmentsOf(me).keys()].some((s) => ask('section.view', `section:${s}`));
+  const firstCollection = w.tables.collection.keys().next().value;
+  const collections = [...(me !== undefined ? w.collectionsOf(me) : []), ...(firstCollection !== undefined ? [firstCollection] : [])];
+  out['collection.view'] = collections.some((id) => ask('collection.view', `collection:${id}`));
+  const inst = `institution:${c.institutionId}`;
+  out['import.run'] = IMPORT_KINDS.some((kind) => ask('import.run', inst, { kind }));
+  out['export.run'] = IMPORT_KINDS.some((kind) => ask('export.run', inst, { kind }));
+  return out;
+}
 
 export function sessionView(c: Caller) {
   const u = c.home.user(c.identity.userId);
@@ -32,6 +66,7 @@ export function sessionView(c: Caller) {
     user: u && { id: u.id, username: u.username, email: u.email, firstName: u.firstName, lastName: u.lastName },
     revision: c.world.revision,
     abilities,
+    anywhere: anywhere(c),
     // Signed in with a temporary password: nothing but PUT /v1/users/<id>/password until it is changed.
     ...(c.identity.passwordChangeRequired ? { passwordChangeRequired: true } : {}),
   };

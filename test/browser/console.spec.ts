@@ -189,8 +189,8 @@ describe('the web console', () => {
 
   it('shows teaching: terms, courses, sections and enrollments', async () => {
     await page.getByRole('link', { name: 'Teaching' }).click();
-    await page.getByRole('cell', { name: 'Fall 2026' }).waitFor();
-    await page.getByRole('button', { name: 'Open section Physics I, section A' }).click();
+    await page.getByRole('cell', { name: 'Fall 2026' }).first().waitFor();
+    await page.getByRole('link', { name: 'Physics I, section A' }).click();
     await page.getByRole('cell', { name: 'Amara Okafor aokafor' }).waitFor();
     await shot('teaching');
   });

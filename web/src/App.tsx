@@ -17,33 +17,28 @@ import { WhyPage } from './pages/Why';
 import { AuditPage } from './pages/Audit';
 import { IdentityProvidersPage } from './pages/IdentityProviders';
 
-/** What the navigation shows: asked of the API once after sign-in. */
+import { MinePage } from './pages/Mine';
+import { RoomsPage } from './pages/Rooms';
+import { LibrariesPage } from './pages/Libraries';
+import { NotFoundPage } from './pages/NotFound';
+
+/** What some pages offer beyond their own abilities: from the session, never by probing endpoints. */
 export interface Reach {
   licenses: boolean;
   audit: boolean;
   providers: boolean;
 }
 
-async function probe(path: string): Promise<boolean> {
-  try {
-    await get(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const reachOf = (s: Session): Reach => ({ licenses: !!s.abilities['license.view'], audit: !!s.abilities['audit.view'], providers: !!s.abilities['identityProvider.view'] });
 
 export function App() {
   const [session, setSession] = useState<Session | null | undefined>(undefined);
-  const [reach, setReach] = useState<Reach>({ licenses: false, audit: false, providers: false });
   const { path } = useLocation();
 
   const load = useCallback(async () => {
     try {
       const s = await get<Session>('/session');
       setSession(s);
-      const [licenses, audit, providers] = await Promise.all([probe('/license-packs'), probe('/audit?limit=1'), probe('/identity-providers')]);
-      setReach({ licenses, audit, providers });
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) setSession(null);
       else throw e;
@@ -56,9 +51,15 @@ export function App() {
   }, [load]);
 
   useEffect(() => {
-    const title = PAGES.find((p) => p.match(path))?.title ?? 'Lectern';
+    const title = path === '/' ? 'Lectern' : (PAGES.find((p) => p.match(path))?.title ?? 'Not found');
     document.title = `${title} · Lectern console`;
   }, [path]);
+
+  // `/` is the first page the user has: the users list for admins, their own page for academic staff.
+  const home = session ? PAGES.find((p) => p.nav && p.shows(session)) : undefined;
+  useEffect(() => {
+    if (path === '/' && home) navigate(home.href, true);
+  }, [path, home]);
 
   if (session === undefined) return <p className="loading">Loading…</p>;
   if (session === null) return <SignIn onSignedIn={() => void load()} />;
@@ -72,8 +73,9 @@ export function App() {
     navigate('/', true);
   };
 
-  const nav = PAGES.filter((p) => p.nav && (!p.needs || reach[p.needs]));
-  const page = PAGES.find((p) => p.match(path)) ?? PAGES[0]!;
+  const reach = reachOf(session);
+  const nav = PAGES.filter((p) => p.nav && p.shows(session));
+  const page = PAGES.find((p) => p.match(path));
   return (
     <div className="shell">
       <a className="skip" href="#main">
@@ -101,7 +103,7 @@ export function App() {
         </ul>
       </nav>
       <main id="main" tabIndex={-1}>
-        {page.render(path, session, reach)}
+        {page ? page.render(path, session, reach) : path === '/' ? null : <NotFoundPage path={path} home={home?.href ?? '/'} />}
       </main>
     </div>
   );
@@ -111,23 +113,33 @@ interface PageDef {
   title: string;
   href: string;
   nav: boolean;
-  needs?: keyof Reach;
+  /** Whether the navigation offers it: read from the session's abilities (policy's answers). */
+  shows: (s: Session) => boolean;
   match: (path: string) => boolean;
   render: (path: string, s: Session, r: Reach) => ReactNode;
 }
 
 const seg = (path: string, i: number) => decodeURIComponent(path.split('/')[i] ?? '');
 
+const can = (s: Session, ...actions: string[]) => actions.some((a) => s.abilities[a]);
+const anywhere = (s: Session, ...actions: string[]) => actions.some((a) => s.anywhere?.[a]);
+const always = () => true;
+const admin = (s: Session) => can(s, 'user.create', 'license.view');
+const hasUser = (s: Session) => s.user !== null;
+
 const PAGES: PageDef[] = [
-  { title: 'Users', href: '/users', nav: true, match: (p) => p === '/' || p === '/users', render: (_p, s, r) => <UsersPage session={s} reach={r} /> },
-  { title: 'User', href: '/users/', nav: false, match: (p) => p.startsWith('/users/'), render: (p, s, r) => <UserPage key={p} id={seg(p, 2)} session={s} reach={r} /> },
-  { title: 'Organisation', href: '/units', nav: true, match: (p) => p === '/units', render: (_p, s) => <UnitsPage session={s} /> },
-  { title: 'Licensing', href: '/licenses', nav: true, needs: 'licenses', match: (p) => p === '/licenses', render: () => <LicensesPage /> },
-  { title: 'Teaching', href: '/teaching', nav: true, match: (p) => p === '/teaching', render: () => <TeachingPage /> },
-  { title: 'Settings', href: '/settings', nav: true, match: (p) => p === '/settings', render: () => <SettingsPage /> },
-  { title: 'Collections', href: '/collections', nav: true, match: (p) => p === '/collections', render: () => <CollectionsPage /> },
-  { title: 'Collection', href: '/collections/', nav: false, match: (p) => p.startsWith('/collections/'), render: (p, s) => <CollectionPage key={p} id={seg(p, 2)} session={s} /> },
-  { title: 'Why?', href: '/why', nav: true, match: (p) => p === '/why', render: () => <WhyPage /> },
-  { title: 'Sign-in providers', href: '/identity-providers', nav: true, needs: 'providers', match: (p) => p === '/identity-providers', render: () => <IdentityProvidersPage /> },
-  { title: 'Audit log', href: '/audit', nav: true, needs: 'audit', match: (p) => p === '/audit', render: () => <AuditPage /> },
+  { title: 'Users', href: '/users', nav: true, shows: admin, match: (p) => p === '/users', render: (_p, s, r) => <UsersPage session={s} reach={r} /> },
+  { title: 'User', href: '/users/', nav: false, shows: always, match: (p) => /^\/users\/[^/]+$/.test(p), render: (p, s, r) => <UserPage key={p} id={seg(p, 2)} session={s} reach={r} /> },
+  { title: 'My teaching', href: '/me', nav: true, shows: (s) => hasUser(s) && (anywhere(s, 'section.view') || !PAGES.some((p) => p.nav && p.href !== '/me' && p.shows(s))), match: (p) => p === '/me', render: (_p, s) => <MinePage session={s} /> },
+  { title: 'Organisation', href: '/units', nav: true, shows: (s) => can(s, 'institution.configure') || anywhere(s, 'unit.create', 'unit.update', 'unit.settings'), match: (p) => p === '/units', render: (_p, s) => <UnitsPage session={s} /> },
+  { title: 'Licensing', href: '/licenses', nav: true, shows: (s) => can(s, 'license.view'), match: (p) => p === '/licenses', render: () => <LicensesPage /> },
+  { title: 'Teaching', href: '/teaching', nav: true, shows: (s) => anywhere(s, 'term.create', 'course.create', 'section.create', 'schedule.create'), match: (p) => p === '/teaching' || /^\/teaching\/sections\/[^/]+$/.test(p), render: (p, s) => <TeachingPage session={s} section={p.startsWith('/teaching/sections/') ? seg(p, 3) : null} /> },
+  { title: 'Rooms and devices', href: '/rooms', nav: true, shows: (s) => can(s, 'room.create', 'device.register'), match: (p) => p === '/rooms', render: () => <RoomsPage /> },
+  { title: 'Settings', href: '/settings', nav: true, shows: (s) => anywhere(s, 'unit.settings'), match: (p) => p === '/settings', render: () => <SettingsPage /> },
+  { title: 'Libraries', href: '/libraries', nav: true, shows: (s) => anywhere(s, 'library.create'), match: (p) => p === '/libraries', render: () => <LibrariesPage /> },
+  { title: 'Collections', href: '/collections', nav: true, shows: (s) => anywhere(s, 'collection.view', 'section.view'), match: (p) => p === '/collections', render: () => <CollectionsPage /> },
+  { title: 'Collection', href: '/collections/', nav: false, shows: always, match: (p) => /^\/collections\/[^/]+$/.test(p), render: (p, s) => <CollectionPage key={p} id={seg(p, 2)} session={s} /> },
+  { title: 'Why?', href: '/why', nav: true, shows: admin, match: (p) => p === '/why', render: () => <WhyPage /> },
+  { title: 'Sign-in providers', href: '/identity-providers', nav: true, shows: (s) => can(s, 'identityProvider.view'), match: (p) => p === '/identity-providers', render: () => <IdentityProvidersPage /> },
+  { title: 'Audit log', href: '/audit', nav: true, shows: (s) => can(s, 'audit.view'), match: (p) => p === '/audit', render: () => <AuditPage /> },
 ];

@@ -110,6 +110,8 @@ export interface Session {
   user: { id: string; username: string; email: string; firstName: string; lastName: string } | null;
   revision: number;
   abilities: Abilities;
+  /** Actions the user may take somewhere (a unit, one of their sections or collections, a kind of file): the navigation's source. */
+  anywhere: Abilities;
 }
 
 export interface Unit {

@@ -3,10 +3,10 @@
  * (typeahead), choose an access level (each level's permissions listed) or custom permissions, edit,
  * remove (a confirmation only when removing yourself, i.e. leaving), sort by one column, search.
  */
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useMemo, useState } from 'react';
 import { type Abilities, del, enc, get, patch, post, type SearchUser, type Session } from '../api';
 import { ErrorBox, Pager, Status, TabPanel, Tabs, UserPicker, useAction, useDebounced, useLoad } from '../components';
-import { Link, navigate } from '../router';
+import { Link, navigate, useOnChange, useUrlNumber, useUrlState } from '../router';
 
 interface CollectionItem {
   id: string;
@@ -106,11 +106,16 @@ const LIMIT = 50;
 export function CollectionPage({ id, session }: { id: string; session: Session }) {
   const col = useLoad(() => get<{ collection: { id: string; name: string | null }; media: { id: string; title: string }[]; abilities: Abilities }>(`/collections/${enc(id)}`), [id]);
   const levels = useLoad(() => get<Levels>('/access-levels'), []);
-  const [tab, setTab] = useState<'members' | 'media'>('members');
-  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'name', desc: false });
-  const [text, setText] = useState('');
+  // Tab, sort, search and page live in the URL (reload, back, a shared link).
+  const [tab, setTab] = useUrlState<'members' | 'media'>('tab', 'members');
+  const [sortRaw, setSortRaw] = useUrlState('sort', 'name');
+  const sort = useMemo(() => ({ key: sortRaw.replace(/^-/, '') as SortKey, desc: sortRaw.startsWith('-') }), [sortRaw]);
+  const setSort = (s: { key: SortKey; desc: boolean }) => setSortRaw(`${s.desc ? '-' : ''}${s.key}`);
+  const [urlQ, setUrlQ] = useUrlState('q', '', true);
+  const [text, setText] = useState(urlQ);
   const q = useDebounced(text, 200);
-  const [offset, setOffset] = useState(0);
+  useOnChange(() => setUrlQ(q), [q]);
+  const [offset, setOffset] = useUrlNumber('offset');
   const members = useLoad(
     () => get<{ total: number; members: Member[]; abilities: { addMember: boolean } }>(`/collections/${enc(id)}/members`, { sort: sort.key, order: sort.desc ? 'desc' : 'asc', q, offset, limit: LIMIT }),
     [id, sort, q, offset],

@@ -7,6 +7,7 @@ import { type FormEvent, useState } from 'react';
 import { type Abilities, del, get, type LicensePack, post, type SearchUser, type Unit, uploadCsv } from '../api';
 import { ErrorBox, Pager, Status, UserPicker, useAction, useLoad } from '../components';
 import { UnitOptions } from './Users';
+import { useUrlNumber, useUrlState } from '../router';
 
 interface Packs {
   licensing: 'site' | 'packs';
@@ -36,9 +37,10 @@ const LIMIT = 25;
 export function LicensesPage() {
   const packs = useLoad(() => get<Packs>('/license-packs'), []);
   const units = useLoad(() => get<{ items: Unit[] }>('/units').then((r) => r.items), []);
-  const [unit, setUnit] = useState('');
-  const [pack, setPack] = useState('');
-  const [offset, setOffset] = useState(0);
+  // Filters and page live in the URL (reload, back, a shared link).
+  const [unit, setUnit] = useUrlState('unit', '');
+  const [pack, setPack] = useUrlState('pack', '');
+  const [offset, setOffset] = useUrlNumber('offset');
   const list = useLoad(() => get<{ total: number; items: Assignment[] }>('/licenses', { unit, pack, offset, limit: LIMIT }), [unit, pack, offset]);
   const a = useAction();
   const [msg, setMsg] = useState('');

@@ -31,7 +31,7 @@ interface SettingsView {
   items: Toggle[];
 }
 
-const LABEL: Record<string, string> = {
+export const LABEL: Record<string, string> = {
   qa: 'Q&A',
   studentCopy: 'Students may copy media',
   downloads: 'Downloads',
@@ -41,7 +41,7 @@ const LABEL: Record<string, string> = {
   instructorDeleteSystemCaptures: 'Instructors may delete system captures',
   instructorUnpublishSystemCaptures: 'Instructors may unpublish system captures',
 };
-const VALUE_LABEL: Record<string, string> = { on: 'On', off: 'Off', audioOnly: 'Audio only' };
+export const VALUE_LABEL: Record<string, string> = { on: 'On', off: 'Off', audioOnly: 'Audio only' };
 
 export function SettingsPage() {
   const { search } = useLocation();

@@ -3,9 +3,10 @@
  * settings (delegated administration, student library, licensing mode) and adding a unit.
  */
 import { type FormEvent, type ReactNode, useState } from 'react';
-import { type Abilities, enc, get, patch, post, type Role, type Session, type Unit, type UserItem } from '../api';
+import { type Abilities, del, enc, get, patch, post, type Role, type Session, type Unit, type UserItem } from '../api';
 import { ErrorBox, Status, useAction, useLoad } from '../components';
 import { Link } from '../router';
+import { askConfirm } from './confirm';
 
 interface Institution {
   institution: { id: string; name: string; delegatedAdministration: boolean; studentLibrary: boolean; personalCaptureLicensing: 'site' | 'packs' | 'off' };
@@ -45,6 +46,7 @@ export function UnitsPage(_props: { session: Session }) {
   const admins = useLoad(adminsByUnit, []);
   const a = useAction();
   const [msg, setMsg] = useState('');
+  const [unitMsg, setUnitMsg] = useState('');
 
   const setting = async (body: Record<string, unknown>, what: string) => {
     const r = await a.run(() => patch('/institution', body));
@@ -85,6 +87,9 @@ export function UnitsPage(_props: { session: Session }) {
                   )}
                 </span>
                 {u.abilities.create && <AddUnit parent={u} onDone={units.reload} />}
+                {(u.abilities.update || u.abilities.delete) && u.parentId !== null && (
+                  <UnitActions unit={u} units={units.data ?? []} onDone={(t) => (setUnitMsg(t), units.reload())} />
+                )}
               </div>
               {render(u.id)}
             </li>
@@ -148,6 +153,7 @@ export function UnitsPage(_props: { session: Session }) {
         </p>
       )}
       <h2>Units</h2>
+      {unitMsg && <Status>{unitMsg}</Status>}
       {units.loading && !units.data ? <p aria-busy="true">Loading…</p> : render(null)}
     </section>
   );
@@ -190,5 +196,83 @@ function AddUnit({ parent, onDone }: { parent: Unit; onDone: () => void }) {
       </button>
       <ErrorBox error={a.error} />
     </form>
+  );
+}
+
+/** Rename, move (under a unit the caller may also change; SPEC §7: a move never escapes a lock) or delete a unit. */
+function UnitActions({ unit, units, onDone }: { unit: Unit; units: Unit[]; onDone: (msg: string) => void }) {
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState(unit.name);
+  const [parent, setParent] = useState(unit.parentId ?? '');
+  const a = useAction();
+  // Not under itself or its own descendants: the tree is listed in order with depths.
+  const start = units.findIndex((x) => x.id === unit.id);
+  let end = start + 1;
+  while (end < units.length && units[end]!.depth > unit.depth) end++;
+  const below = new Set(units.slice(start, end).map((x) => x.id));
+  const parents = units.filter((x) => !below.has(x.id));
+
+  const save = async (e: FormEvent) => {
+    e.preventDefault();
+    const body: Record<string, string> = {};
+    if (name.trim() && name.trim() !== unit.name) body.name = name.trim();
+    if (parent && parent !== unit.parentId) body.parent = parent;
+    if (Object.keys(body).length === 0) return setOpen(false);
+    const r = await a.run(() => patch(`/units/${enc(unit.id)}`, body));
+    if (r) {
+      setOpen(false);
+      const to = units.find((x) => x.id === body.parent)?.name;
+      onDone(body.parent ? `Moved ${body.name ?? unit.name} under ${to ?? body.parent}.` : `Renamed ${unit.name} to ${body.name}.`);
+    }
+  };
+  const remove = async () => {
+    // confirm: deleting a unit (one, empty) cannot be undone
+    if (!(await askConfirm(`Delete the unit ${unit.name}? This cannot be undone.`))) return;
+    const r = await a.run(() => del(`/units/${enc(unit.id)}`));
+    if (r) onDone(`Deleted ${unit.name}.`);
+  };
+  return (
+    <>
+      {unit.abilities.update && !open && (
+        <button type="button" className="link" onClick={() => setOpen(true)} aria-label={`Rename or move ${unit.name}`}>
+          Rename or move
+        </button>
+      )}
+      {unit.abilities.delete && (
+        <button type="button" className="link" onClick={() => void remove()} disabled={a.busy} aria-label={`Delete ${unit.name}`}>
+          Delete
+        </button>
+      )}
+      {open && (
+        <form className="inline-form" onSubmit={(e) => void save(e)} aria-label={`Change ${unit.name}`}>
+          <div>
+            <label htmlFor={`un-name-${unit.id}`}>Name</label>
+            <input id={`un-name-${unit.id}`} required value={name} onChange={(e) => setName(e.target.value)} />
+          </div>
+          <div>
+            <label htmlFor={`un-parent-${unit.id}`}>Parent unit</label>
+            <select id={`un-parent-${unit.id}`} value={parent} onChange={(e) => setParent(e.target.value)}>
+              {parents.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {'\u00a0\u00a0'.repeat(p.depth)}
+                  {p.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          <button type="submit" className="primary" disabled={a.busy}>
+            Save
+          </button>
+          <button type="button" onClick={() => (setOpen(false), a.clear())}>
+            Cancel
+          </button>
+        </form>
+      )}
+      {a.error ? (
+        <div className="node-error">
+          <ErrorBox error={a.error} />
+        </div>
+      ) : null}
+    </>
   );
 }

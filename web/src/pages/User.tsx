@@ -6,7 +6,7 @@ import { type FormEvent, useState } from 'react';
 import { type Abilities, del, enc, get, type LicensePack, patch, post, put, type Role, type Session, type Unit, type UserItem } from '../api';
 import type { Reach } from '../App';
 import { ErrorBox, Status, TabPanel, Tabs, useAction, useLoad } from '../components';
-import { Link } from '../router';
+import { Link, useUrlState } from '../router';
 import { ROLE_LABEL, STAFF_ROLES } from '../../../src/domain/catalog';
 import { UnitOptions, useOptions } from './Users';
 
@@ -19,7 +19,7 @@ type TabKey = 'profile' | 'roles' | 'licenses' | 'permissions';
 
 export function UserPage({ id, session, reach }: { id: string; session: Session; reach: Reach }) {
   const u = useLoad(() => get<UserDetail>(`/users/${enc(id)}`), [id]);
-  const [tab, setTab] = useState<TabKey>('profile');
+  const [tab, setTab] = useUrlState<TabKey>('tab', 'profile');
   if (u.error) return <ErrorBox error={u.error} />;
   if (!u.data) return <p aria-busy="true">Loading…</p>;
   const { user, abilities } = u.data;

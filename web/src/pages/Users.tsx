@@ -7,7 +7,7 @@ import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import { type BulkAnswer, get, type LicensePack, type Page, post, type Session, type Unit, type UserItem, type WriteAnswer } from '../api';
 import type { Reach } from '../App';
 import { ErrorBox, Pager, Status, Tabs, useAction, useDebounced, useLoad } from '../components';
-import { Link, navigate } from '../router';
+import { Link, navigate, useOnChange, useUrlNumber, useUrlState } from '../router';
 import { STAFF_ROLES, ROLE_LABEL } from '../../../src/domain/catalog';
 
 const LIMIT = 50;
@@ -46,21 +46,26 @@ export function UnitOptions({ units }: { units: Unit[] }) {
 }
 
 export function UsersPage({ session, reach }: { session: Session; reach: Reach }) {
-  const [tab, setTab] = useState<Tab>('staff');
-  const [unit, setUnit] = useState('');
-  const [library, setLibrary] = useState('');
-  const [collection, setCollection] = useState('');
-  const [role, setRole] = useState('');
-  const [status, setStatus] = useState('');
-  const [text, setText] = useState('');
+  // Tab, filters, search, sort and page live in the URL (reload, back, a shared link).
+  const [tab, setTab] = useUrlState<Tab>('tab', 'staff');
+  const [unit, setUnit] = useUrlState('unit', '');
+  const [library, setLibrary] = useUrlState('library', '');
+  const [collection, setCollection] = useUrlState('collection', '');
+  const [role, setRole] = useUrlState('role', '');
+  const [status, setStatus] = useUrlState('status', '');
+  const [urlQ, setUrlQ] = useUrlState('q', '', true);
+  const [text, setText] = useState(urlQ);
   const q = useDebounced(text, 250);
-  const [sort, setSort] = useState<{ key: SortKey; desc: boolean }>({ key: 'lastName', desc: false });
-  const [offset, setOffset] = useState(0);
+  useOnChange(() => setUrlQ(q), [q]);
+  const [sortRaw, setSortRaw] = useUrlState('sort', 'lastName');
+  const sort = useMemo(() => ({ key: sortRaw.replace(/^-/, '') as SortKey, desc: sortRaw.startsWith('-') }), [sortRaw]);
+  const setSort = (s: { key: SortKey; desc: boolean }) => setSortRaw(`${s.desc ? '-' : ''}${s.key}`);
+  const [offset, setOffset] = useUrlNumber('offset');
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [creating, setCreating] = useState(false);
   const opts = useOptions();
 
-  useEffect(() => setOffset(0), [tab, unit, library, collection, role, status, q, sort]);
+  useOnChange(() => setOffset(0), [tab, unit, library, collection, role, status, q, sortRaw]);
   useEffect(() => setSelected(new Set()), [tab, unit, library, collection, role, status, q]);
 
   const list = useLoad(
