@@ -82,10 +82,12 @@ export const conflict = (code: string, message: string, field?: string): Refused
   new Refused({ status: 'conflict', code, message, ...(field ? { field } : {}) });
 export const notFound = (field: string, what: string, id: string): Refused =>
   new Refused({ status: 'notFound', code: 'notFound', field, message: `${what} '${id}' does not exist` });
-export const deniedBy = (d: Decision): Refused =>
+/** The refusal a denying decision amounts to: conflict when the state causes it, else denied. */
+export const refusalOf = (d: Decision): Refusal =>
   d.conflict
-    ? new Refused({ status: 'conflict', code: d.conflict, message: d.reasons[0] ?? 'conflict', reasons: d.reasons })
-    : new Refused({ status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons });
+    ? { status: 'conflict', code: d.conflict, message: d.reasons[0] ?? 'conflict', reasons: d.reasons }
+    : { status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons };
+export const deniedBy = (d: Decision): Refused => new Refused(refusalOf(d));
 
 /** A resource reference `type:id`, the one platform being `platform:main`. */
 export interface ResourceRef {

@@ -3,7 +3,7 @@
  * action on this resource?" with the reasons, reading only the world. One module per resource
  * type, each a table from action to rule; this file puts them together.
  */
-import { type Action, isAction, isResourceType, isStaffRole, RESOURCE_TYPES, type ResourceType } from '../domain/catalog.js';
+import { type Action, isAction, isStaffRole, RESOURCE_TYPES, type ResourceType } from '../domain/catalog.js';
 import { because, type Decision, deny, isExplaining, setExplaining, parseResource, type ResourceRef } from '../domain/outcome.js';
 import type { World } from '../world/world.js';
 import { Actor, LISTED_ONLY, type Principal, type Scope, scopeOf } from './actor.js';
@@ -81,36 +81,41 @@ export function parseScope(raw: string): Scope | undefined {
   return undefined;
 }
 
-/** The things a resource may name, by type; a check on one that does not exist is denied (SPEC §11). */
-const EXISTS: Partial<Record<ResourceType, (w: World, id: string) => boolean>> = {
-  platform: (_w, id) => id === 'main',
-  institution: (w, id) => id === w.institutionId,
-  unit: (w, id) => w.tree.units.has(id),
-  user: (w, id) => w.user(id) !== undefined,
-  licensePack: (w, id) => w.licensePack(id) !== undefined,
-  term: (w, id) => w.term(id) !== undefined,
-  course: (w, id) => w.course(id) !== undefined,
-  section: (w, id) => w.section(id) !== undefined,
-  schedule: (w, id) => w.schedule(id) !== undefined,
-  class: (w, id) => w.class(id) !== undefined,
-  media: (w, id) => w.media(id) !== undefined,
-  collection: (w, id) => w.collection(id) !== undefined,
-  library: (w, id) => w.library(id) !== undefined,
-  room: (w, id) => w.room(id) !== undefined,
-  device: (w, id) => w.device(id) !== undefined,
+/**
+ * The things a resource may name, by type, each answering what it names (a row, or true) or
+ * undefined when it does not exist: a check on one that does not exist is denied (SPEC §11). What
+ * was found goes to the rule (`Query.found`), so a rule that needs the row does not look it up again.
+ */
+const FIND: Partial<Record<ResourceType, (w: World, id: string) => unknown>> = {
+  platform: (_w, id) => id === 'main' || undefined,
+  institution: (w, id) => id === w.institutionId || undefined,
+  unit: (w, id) => w.tree.units.get(id),
+  user: (w, id) => w.user(id),
+  licensePack: (w, id) => w.licensePack(id),
+  term: (w, id) => w.term(id),
+  course: (w, id) => w.course(id),
+  section: (w, id) => w.section(id),
+  schedule: (w, id) => w.schedule(id),
+  class: (w, id) => w.class(id),
+  media: (w, id) => w.media(id),
+  collection: (w, id) => w.collection(id),
+  library: (w, id) => w.library(id),
+  room: (w, id) => w.room(id),
+  device: (w, id) => w.device(id),
 };
+
+/** Every resource type, to how its things are found (null: a type the world does not track). */
+const TYPES: ReadonlyMap<string, ((w: World, id: string) => unknown) | null> = new Map(RESOURCE_TYPES.map((t) => [t, FIND[t] ?? null]));
 
 /** Whether a resource names something this world holds (a type it does not track counts as held). */
 export function resourceExists(w: World, ref: ResourceRef): boolean {
-  const exists = isResourceType(ref.type) ? EXISTS[ref.type] : undefined;
-  return exists === undefined || exists(w, ref.id);
+  const find = TYPES.get(ref.type);
+  return !find || find(w, ref.id) !== undefined;
 }
 
-/** Why a resource cannot be decided on here: not a type Lectern knows, another institution, or missing. */
-function resourceProblem(w: World, ref: ResourceRef): string | undefined {
-  if (!isResourceType(ref.type)) return because`'${ref.type}' is not a resource type (${RESOURCE_TYPES.join(', ')})`;
-  const exists = EXISTS[ref.type];
-  if (!exists || exists(w, ref.id)) return undefined;
+/** Why a resource cannot be decided on here, when it names something missing (see `FIND`). */
+function resourceProblem(w: World, ref: ResourceRef, found: boolean): string {
+  if (!found) return because`'${ref.type}' is not a resource type (${RESOURCE_TYPES.join(', ')})`;
   if (ref.type === 'institution') return because`institution '${ref.id}' is another institution; this check is answered in ${w.institutionId}`;
   if (ref.type === 'platform') return because`'platform:${ref.id}' is not the platform (platform:main)`;
   return because`${ref.type} '${ref.id}' does not exist in ${w.institutionId}`;
@@ -167,12 +172,14 @@ function decideNow(world: World, principal: Principal, action: string, resource:
   if (!ref) return deny(because`'${String(resource)}' is not a resource (write type:id)`);
   const rule = RULES.get(action as Action);
   if (!rule) return isAction(action) ? deny(because`${action} is not implemented yet`) : deny(because`'${action}' is not an action Lectern knows`);
-  const missing = resourceProblem(world, ref);
-  if (missing !== undefined) return deny(missing);
+  const find = TYPES.get(ref.type);
+  if (find === undefined) return deny(resourceProblem(world, ref, false));
+  const found = find === null ? undefined : find(world, ref.id);
+  if (find !== null && found === undefined) return deny(resourceProblem(world, ref, true));
   const actor = new Actor(world, principal);
   if (!actor.active) {
     const u = principal.kind === 'user' ? world.user(principal.userId) : undefined;
     return deny(u ? because`${actor.name} is deactivated` : because`${actor.name} is not a user of ${world.institutionId}`);
   }
-  return rule({ world, actor, action: action as Action, resource: ref, context });
+  return rule({ world, actor, action: action as Action, resource: ref, context, found });
 }

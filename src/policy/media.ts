@@ -109,7 +109,8 @@ class LazyFacts implements Facts {
 
 function facts(q: Query): LazyFacts | Decision {
   const { world: w, actor, resource } = q;
-  const m = resource.type === 'media' ? w.media(resource.id) : undefined;
+  // The existence check before the rule found the row already (policy/index.ts).
+  const m = resource.type === 'media' ? ((q.found as MediaRow | undefined) ?? w.media(resource.id)) : undefined;
   if (!m) return deny(because`${resource.type} '${resource.id}' is not a media item that exists`);
   return new LazyFacts(w, actor, m);
 }
@@ -155,14 +156,16 @@ function view(f: Facts): Decision {
   const { actor, m, w } = f;
   // The commonest reasons first: the owner, a member of a section where it is published.
   if (f.owner) return allow(because`${actor.name} owns ${m.id}`);
+  // The first section where the actor is a guest presenter (a local user's role, as f.sections has it).
+  let guest: { sectionId: string } | undefined;
   if (actor.principal.kind === 'user') {
     for (const sid of w.sectionsOfMedia(m.id)) {
       const role = w.sectionRole(actor.principal.userId, sid);
-      if (role && role !== 'guest_presenter') return allow(because`${actor.name} is ${roleWords(role)} in section ${sid}, where ${m.id} is published`);
+      if (role === 'guest_presenter') guest ??= actor.foreign ? undefined : { sectionId: sid };
+      else if (role) return allow(because`${actor.name} is ${roleWords(role)} in section ${sid}, where ${m.id} is published`);
     }
   }
   if (f.admin) return f.admin;
-  const guest = w.enrollmentsOf(actor.id).size > 0 ? first(f.sections, (s) => s.role === 'guest_presenter') : undefined;
   if (guest && (m.presenterId ?? m.ownerId) === actor.id) return allow(because`${actor.name} is a guest presenter in section ${guest.sectionId} and presented ${m.id}`);
   if (actor.principal.kind === 'user' && w.isSharedWith(m.id, actor.id)) {
     if (!libraryless(w, actor)) return allow(because`${m.id} was shared with ${actor.name}`);

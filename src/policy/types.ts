@@ -13,6 +13,8 @@ export interface Query {
   action: Action;
   resource: ResourceRef;
   context: Readonly<Record<string, unknown>>;
+  /** What the resource names as the existence check found it (its row), if the world tracks its type. */
+  found?: unknown;
 }
 
 export type Rule = (q: Query) => Decision;

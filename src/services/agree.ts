@@ -4,7 +4,7 @@
  * plan — against the world, writing nothing: allow when the operation would be applied, else deny
  * with the operation's reason. Any other check (media.view, media.download, …) is policy's alone.
  */
-import { type Decision, deny, isExplaining, parseResource, Refused, type ResourceRef } from '../domain/outcome.js';
+import { type Decision, deny, isExplaining, parseResource, Refused, type Refusal, refusalOf, type ResourceRef } from '../domain/outcome.js';
 import { decide, type Principal } from '../policy/index.js';
 import type { World } from '../world/world.js';
 import type { Operation } from './operation.js';
@@ -25,20 +25,29 @@ export function judge(
   opts: { explain?: boolean } = {},
 ): Decision {
   const op = BY_ACTION.get(action);
-  const ref = op && (typeof resource === 'string' ? parseResource(resource) : resource);
-  const args = op && ref ? op.argsOf(ref, context, world) : undefined;
-  if (!op || !args) return decide(world, principal, action, resource, context, opts);
+  if (op === undefined) return decide(world, principal, action, resource, context, opts);
+  const ref = typeof resource === 'string' ? parseResource(resource) : resource;
+  const args = ref ? op.argsOf(ref, context, world) : undefined;
+  if (!args) return decide(world, principal, action, resource, context, opts);
   try {
-    return op.evaluate(world, principal, args, opts).decision;
+    // The operation's check answers allowed or denied without throwing; only its other refusals throw.
+    const d = op.check ? op.check(world, principal, args, opts) : op.evaluate(world, principal, args, opts).decision;
+    // Without every argument the operation needs, the check judges what it was given (docs/DECISIONS.md).
+    if (d === undefined) return decide(world, principal, action, resource, context, opts);
+    return d.allow ? d : refused(refusalOf(d), opts);
   } catch (e) {
     if (!(e instanceof Refused)) throw e;
     const r = e.refusal;
-    // Without every argument the operation needs, the check judges what it was given (docs/DECISIONS.md).
     if (r.status === 'invalid' && PARTIAL.has(r.code)) return decide(world, principal, action, resource, context, opts);
-    const explain = opts.explain !== false && isExplaining();
-    const reasons = explain ? (r.reasons ?? [r.message]) : [];
-    return r.status === 'conflict' ? { ...deny(...reasons), conflict: r.code } : deny(...reasons);
+    return refused(r, opts);
   }
+}
+
+/** The denial a check answers for an operation's refusal: its reasons, and its code if a conflict. */
+function refused(r: Refusal, opts: { explain?: boolean }): Decision {
+  const explain = opts.explain !== false && isExplaining();
+  const reasons = explain ? (r.reasons ?? [r.message]) : [];
+  return r.status === 'conflict' ? { ...deny(...reasons), conflict: r.code } : deny(...reasons);
 }
 
 /** For callers that only want the answer. */

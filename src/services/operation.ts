@@ -11,7 +11,7 @@ import { type Decision, deniedBy, notFound, type ResourceRef } from '../domain/o
 import type { Change } from '../domain/rows.js';
 import { Actor, decide, type Principal } from '../policy/index.js';
 import type { World } from '../world/world.js';
-import { type ArgsOf, type Fields, readArgs, schemaOf } from './validate.js';
+import { type ArgsOf, type Fields, readArgs, readArgsOrPartial, schemaOf } from './validate.js';
 
 export interface Plan {
   changes: Change[];
@@ -75,6 +75,13 @@ export interface Operation {
   argsOf(ref: ResourceRef, context: Readonly<Record<string, unknown>>, world: World): Record<string, unknown> | undefined;
   /** Read → load → authorize → plan, against `world`, changing nothing. Throws `Refused`. */
   evaluate(world: World, principal: Principal, args: unknown, opts?: { explain?: boolean }): Evaluation;
+  /**
+   * The same steps for a check (services/agree.ts): the authorizing decision, allowed or denied,
+   * without throwing for those two; undefined when the arguments leave out a required one or name
+   * an unknown one (policy alone judges such a check). Other refusals still throw `Refused`.
+   * Composites have none: a check never stands for one.
+   */
+  check?(world: World, principal: Principal, args: unknown, opts?: { explain?: boolean }): Decision | undefined;
 }
 
 export function defineOp<F extends Fields, L = undefined>(d: Declaration<F, L>): Operation {
@@ -85,20 +92,32 @@ export function defineOp<F extends Fields, L = undefined>(d: Declaration<F, L>):
     schema,
     argsOf: d.on.argsOf,
     evaluate(world, principal, raw, opts = {}) {
-      const args = readArgs(d.args, raw);
-      const actor = new Actor(world, principal);
-      const base = { world, actor, principal, args, loaded: undefined };
-      const ctx = { ...base, loaded: d.load ? d.load(base) : (undefined as L) };
-      const { action = d.action, resource, context } = d.on.target(ctx);
-      const decision = decide(world, principal, action, resource, context, opts);
-      if (!decision.allow) throw deniedBy(decision);
-      const authorize = (action: Action, res: string, c: Record<string, unknown> = {}) => {
-        const more = decide(world, principal, action, res, c, opts);
-        if (!more.allow) throw deniedBy(more);
-      };
-      return { plan: d.plan({ ...ctx, authorize }), decision };
+      const e = steps(world, principal, readArgs(d.args, raw), opts);
+      if ('plan' in e) return e;
+      throw deniedBy(e);
+    },
+    check(world, principal, raw, opts = {}) {
+      const args = readArgsOrPartial(d.args, raw);
+      if (args === undefined) return undefined;
+      const e = steps(world, principal, args, opts);
+      return 'plan' in e ? e.decision : e;
     },
   };
+
+  /** Load → authorize → plan; the denying decision itself when the operation's check denies. */
+  function steps(world: World, principal: Principal, args: ArgsOf<F>, opts: { explain?: boolean }): Evaluation | Decision {
+    const actor = new Actor(world, principal);
+    const base = { world, actor, principal, args, loaded: undefined };
+    const ctx = { ...base, loaded: d.load ? d.load(base) : (undefined as L) };
+    const { action = d.action, resource, context } = d.on.target(ctx);
+    const decision = decide(world, principal, action, resource, context, opts);
+    if (!decision.allow) return decision;
+    const authorize = (action: Action, res: string, c: Record<string, unknown> = {}) => {
+      const more = decide(world, principal, action, res, c, opts);
+      if (!more.allow) throw deniedBy(more);
+    };
+    return { plan: d.plan({ ...ctx, authorize }), decision };
+  }
 }
 
 /** The arguments that were given, less one (the one the resource names). */

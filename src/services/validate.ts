@@ -177,16 +177,34 @@ export function schemaOf(fields: Fields): TObject {
  * properties only, so `__proto__` or `constructor` are never taken for arguments).
  */
 export function readArgs<F extends Fields>(fields: F, raw: unknown): ArgsOf<F> {
+  return readArgsOr(fields, raw, true)!;
+}
+
+/**
+ * The same, but answers undefined where readArgs would refuse an unknown argument or a missing
+ * required one: a check that names fewer (or other) arguments than its operation takes is judged
+ * by policy alone (services/agree.ts), and building a refusal only to drop it is most of its cost.
+ */
+export function readArgsOrPartial<F extends Fields>(fields: F, raw: unknown): ArgsOf<F> | undefined {
+  return readArgsOr(fields, raw, false);
+}
+
+function readArgsOr<F extends Fields>(fields: F, raw: unknown, refuse: boolean): ArgsOf<F> | undefined {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalid('with', 'must be a mapping of arguments', 'type');
   const given = raw as Record<string, unknown>;
   for (const k of Object.keys(given)) {
-    if (!Object.hasOwn(fields, k)) throw invalid(k, `is not an argument of this operation (it takes ${Object.keys(fields).join(', ') || 'none'})`, 'unknownField');
+    if (Object.hasOwn(fields, k)) continue;
+    if (!refuse) return undefined;
+    throw invalid(k, `is not an argument of this operation (it takes ${Object.keys(fields).join(', ') || 'none'})`, 'unknownField');
   }
   const out: Record<string, unknown> = {};
   for (const [k, f] of Object.entries(fields)) {
     const v = given[k];
     if (v === undefined || v === null || (v === '' && f.required)) {
-      if (f.required) throw invalid(k, 'is required', 'required');
+      if (f.required) {
+        if (!refuse) return undefined;
+        throw invalid(k, 'is required', 'required');
+      }
       out[k] = undefined;
     } else out[k] = f.read(v, k);
   }
