@@ -651,6 +651,14 @@ function groupPuts(changes: Change[]): Change[] {
   return out;
 }
 
+/**
+ * PGlite runs SQL on the server's own thread, at roughly a millisecond a row for the heavier tables
+ * (bench/results/imports-fairness.md): statements of a few dozen rows, with the event loop free
+ * between them (pglite-dialect.ts), keep other requests answered within tens of milliseconds while
+ * an import's batch is written.
+ */
+const PGLITE_ROWS_PER_STATEMENT = 50;
+
 async function applyChanges(db: AnyDb, given: Change[], unnest = false): Promise<void> {
   const changes = groupPuts(given);
   let i = 0;
@@ -667,7 +675,7 @@ async function applyChanges(db: AnyDb, given: Change[], unnest = false): Promise
     }
     const batch: TableRows[TableName][] = [];
     const seen = new Set<string>();
-    while (i < changes.length && batch.length < (unnest ? 10_000 : 1000)) {
+    while (i < changes.length && batch.length < (unnest ? 10_000 : PGLITE_ROWS_PER_STATEMENT)) {
       const c = changes[i]!;
       if (c.table !== first.table || c.op !== 'put') break;
       const k = keys.map((key) => String((c.row as unknown as Record<string, unknown>)[key])).join('\u0000');
