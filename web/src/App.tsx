@@ -16,6 +16,7 @@ import { CollectionsPage, CollectionPage } from './pages/Collections';
 import { WhyPage } from './pages/Why';
 import { AuditPage } from './pages/Audit';
 import { IdentityProvidersPage } from './pages/IdentityProviders';
+import { ImportsPage } from './pages/Imports';
 
 /** What the navigation shows: asked of the API once after sign-in. */
 export interface Reach {
@@ -130,4 +131,5 @@ const PAGES: PageDef[] = [
   { title: 'Why?', href: '/why', nav: true, match: (p) => p === '/why', render: () => <WhyPage /> },
   { title: 'Sign-in providers', href: '/identity-providers', nav: true, needs: 'providers', match: (p) => p === '/identity-providers', render: () => <IdentityProvidersPage /> },
   { title: 'Audit log', href: '/audit', nav: true, needs: 'audit', match: (p) => p === '/audit', render: () => <AuditPage /> },
+  { title: 'Imports and exports', href: '/imports', nav: true, match: (p) => p === '/imports', render: () => <ImportsPage /> },
 ];
