@@ -222,17 +222,16 @@ export class ImportJob {
 
   /** The result file as CSV: [file,]line,outcome,code,reason and the upload's own columns. */
   csv(refusedOnly = false): Readable {
-    const job = this;
     const oneroster = this.kind === 'oneroster';
+    const columns = this.columns;
+    const n = refusedOnly ? this.refusedAt.length : this.rows;
+    const page = (i: number) => this.page(i, 1000, refusedOnly);
     return Readable.from(
       (async function* () {
-        yield csvLine([...(oneroster ? ['file'] : []), 'line', 'outcome', 'code', 'reason', ...job.columns]);
-        const n = refusedOnly ? job.refusedAt.length : job.rows;
+        yield csvLine([...(oneroster ? ['file'] : []), 'line', 'outcome', 'code', 'reason', ...columns]);
         for (let i = 0; i < n; i += 1000) {
-          const { rows } = await job.page(i, 1000, refusedOnly);
-          yield rows
-            .map((r) => csvLine([...(oneroster ? [r.file ?? ''] : []), String(r.line), r.outcome, r.code ?? '', r.reason, ...job.columns.map((c) => r.values?.[c] ?? '')]))
-            .join('');
+          const { rows } = await page(i);
+          yield rows.map((r) => csvLine([...(oneroster ? [r.file ?? ''] : []), String(r.line), r.outcome, r.code ?? '', r.reason, ...columns.map((c) => r.values?.[c] ?? '')])).join('');
         }
       })(),
     );
