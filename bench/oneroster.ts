@@ -112,7 +112,7 @@ export async function run(opts: BenchOptions): Promise<Figures[]> {
     enrollments: Math.max(100, Math.round(DISTRICT.enrollments * opts.scale)),
   };
   const tmp = await mkdtemp(join(tmpdir(), 'lectern-oneroster-'));
-  const drivers: Figures['driver'][] = process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+  const drivers: Figures['driver'][] = opts.driver ? [opts.driver] : process.env.DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
   if (!process.env.DATABASE_URL) console.log('  DATABASE_URL is not set: PostgreSQL is not measured');
   const figures: Figures[] = [];
   try {
@@ -134,7 +134,7 @@ export async function run(opts: BenchOptions): Promise<Figures[]> {
   const md = [
     `# OneRoster 1.1 CSV import: ${size.orgs} orgs, ${size.users.toLocaleString('en')} users, ${size.classes.toLocaleString('en')} classes, ${size.enrollments.toLocaleString('en')} enrollments`,
     '',
-    `${meta.at}, Node ${meta.node}, ${meta.platform}. \`npm run bench -- --only oneroster${opts.scale !== 1 ? ` --scale ${opts.scale}` : ''}\``,
+    `${meta.at}, Node ${meta.node}, ${meta.platform}. \`npm run bench -- --only oneroster${opts.scale !== 1 ? ` --scale ${opts.scale}` : ''}${opts.driver ? ` --driver ${opts.driver}` : ''}\``,
     '',
     'A bulk export into an empty institution as Lectern itself, in the default batches (1,000 rows on PGlite, 5,000 on PostgreSQL).',
     '',

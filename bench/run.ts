@@ -1,8 +1,9 @@
 /**
  * Runs the benchmarks: every bench/*.ts module (but this one) that exports `run(opts)`.
- *   npm run bench -- [--scale N] [--only NAME]
+ *   npm run bench -- [--scale N] [--only NAME] [--driver pglite|postgres]
  * --scale multiplies each benchmark's size (default 1); --only runs the one named (file name
- * without .ts). Each benchmark writes its figures under bench/results/.
+ * without .ts); --driver measures only that store, for the benchmarks that measure both (postgres
+ * needs DATABASE_URL). Each benchmark writes its figures under bench/results/.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,13 +12,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export interface BenchOptions {
   /** Multiplies the benchmark's size; 1 is the size it is meant to report. */
   scale: number;
+  /** Only this store, for benchmarks that measure PGlite and PostgreSQL (default: both when DATABASE_URL is set). */
+  driver?: 'pglite' | 'postgres';
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function parseArgs(argv: string[]): { scale: number; only?: string } {
+function parseArgs(argv: string[]): { scale: number; only?: string; driver?: BenchOptions['driver'] } {
   let scale = 1;
   let only: string | undefined;
+  let driver: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = () => {
@@ -29,14 +33,18 @@ function parseArgs(argv: string[]): { scale: number; only?: string } {
     else if (a.startsWith('--scale=')) scale = Number(a.slice(8));
     else if (a === '--only') only = value();
     else if (a.startsWith('--only=')) only = a.slice(7);
-    else throw new Error(`unknown argument '${a}' (use --scale N, --only NAME)`);
+    else if (a === '--driver') driver = value();
+    else if (a.startsWith('--driver=')) driver = a.slice(9);
+    else throw new Error(`unknown argument '${a}' (use --scale N, --only NAME, --driver pglite|postgres)`);
   }
+  if (driver !== undefined && driver !== 'pglite' && driver !== 'postgres') throw new Error(`--driver must be pglite or postgres, not '${driver}'`);
+  if (driver === 'postgres' && !process.env.DATABASE_URL) throw new Error('--driver postgres needs DATABASE_URL');
   if (!Number.isFinite(scale) || scale <= 0) throw new Error('--scale must be a positive number');
-  return { scale, ...(only ? { only: only.replace(/\.ts$/, '') } : {}) };
+  return { scale, ...(only ? { only: only.replace(/\.ts$/, '') } : {}), ...(driver ? { driver: driver as BenchOptions['driver'] } : {}) };
 }
 
 async function main(): Promise<void> {
-  const { scale, only } = parseArgs(process.argv.slice(2));
+  const { scale, only, driver } = parseArgs(process.argv.slice(2));
   const names = readdirSync(here)
     .filter((f) => f.endsWith('.ts') && f !== 'run.ts' && !f.endsWith('.d.ts'))
     .map((f) => f.slice(0, -3))
@@ -49,8 +57,8 @@ async function main(): Promise<void> {
       console.log(`skip ${name}: it exports no run(opts)`);
       continue;
     }
-    console.log(`== ${name} (scale ${scale})`);
-    await mod.run({ scale });
+    console.log(`== ${name} (scale ${scale}${driver ? `, ${driver} only` : ''})`);
+    await mod.run({ scale, ...(driver ? { driver } : {}) });
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * CSV imports and exports of every kind (SPEC §10; columns in docs/IMPORTS.md):
- *   POST /v1/imports/:kind?dryRun=&format=  with the file as a text/csv body → the job result
- *     {summary, results} (synchronous: the response is the finished job), or ?format=csv for
- *     line,outcome,reason;
+ *   POST /v1/imports/:kind?dryRun=&format=&async=  with the file as a text/csv body → the job
+ *     result {summary, results} once it ends, or ?format=csv for line,outcome,reason; with
+ *     ?async=true, 202 and the job to follow (import-jobs.ts);
  *   GET /v1/exports/:kind → text/csv, what the caller may see, a template for import.
  * Every rule is policy's: each row runs as the caller's own operation.
  */
@@ -12,8 +12,8 @@ import { Type } from 'typebox';
 import { exportCsv, type ImportKind } from '../services/imports/csv.js';
 import { KIND_NAMES, kindNamed } from '../services/imports/kinds.js';
 import { authorize, caller, HttpError } from './http.js';
-import { runUpload } from './upload.js';
-import { CSV_BODY_LIMIT } from './licenses.js';
+import { closeJobs, runUpload, streamCsvBodies } from './upload.js';
+import { importJobRoutes } from './import-jobs.js';
 
 const KindParam = Type.Object({ kind: Type.String({ minLength: 1, maxLength: 40, description: KIND_NAMES.join(' | ') }) }, { additionalProperties: false });
 
@@ -24,13 +24,14 @@ function kind(name: string): ImportKind {
 }
 
 export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // As in the license routes: the file as it is (text/csv), up to 50 MB, in this plugin only.
-  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  // As in the license routes: the file as it is (text/csv), streamed, up to 50 MB, in this plugin only.
+  streamCsvBodies(app);
+  app.addHook('onClose', async () => closeJobs(app.lectern));
+  await app.register(importJobRoutes);
 
   app.post(
     '/imports/:kind',
     {
-      bodyLimit: CSV_BODY_LIMIT,
       schema: {
         summary: 'import a CSV file of one kind (users, units, terms, courses, sections, enrollments, schedules, members, licenses) sent as text/csv; every row applied or refused on its own',
         tags: ['imports'],
@@ -39,6 +40,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             dryRun: Type.Optional(Type.Boolean({ default: false, description: 'report what would happen, write nothing' })),
             format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json', description: 'csv: the result as line,outcome,reason' })),
+            async: Type.Optional(Type.Boolean({ description: 'answer 202 with an import job to follow at its status URL (also Prefer: respond-async)' })),
           },
           { additionalProperties: false },
         ),

@@ -15,7 +15,7 @@ import type { BatchRow } from '../services/lectern.js';
 import { freeSeats } from '../services/ops/license.js';
 import type { World } from '../world/world.js';
 import { abilities, authorize, type Caller, caller, decideAs, HttpError, runOp } from './http.js';
-import { runUpload, rowView } from './upload.js';
+import { runUpload, rowView, streamCsvBodies } from './upload.js';
 
 /** The largest CSV an import accepts. */
 export const CSV_BODY_LIMIT = 50 * 1024 * 1024;
@@ -45,8 +45,8 @@ function academicUnits(w: World, userId: string): string[] {
 
 /** A row result as an outcome per user (bulk) or per line (import). */
 export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // The CSV import takes the file as it is (text/csv), up to 50 MB; only in this plugin.
-  app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'buffer', bodyLimit: CSV_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  // The CSV import takes the file as it is (text/csv), streamed, up to 50 MB; only in this plugin.
+  streamCsvBodies(app);
 
   app.get('/license-packs', { schema: { summary: 'license packs with their seats, assigned and free (license.view)', tags: ['licenses'] } }, async (req) => {
     const { c, w } = await current(req);
@@ -214,6 +214,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
           {
             dryRun: Type.Optional(Type.Boolean({ default: false, description: 'report what would happen, write nothing' })),
             format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json', description: 'csv: the result as line,outcome,reason' })),
+            async: Type.Optional(Type.Boolean({ description: 'answer 202 with an import job to follow at its status URL (also Prefer: respond-async)' })),
           },
           { additionalProperties: false },
         ),

@@ -7,6 +7,7 @@
  * their own schemas; this guard covers everything else (sign-in, tokens, audit filters, ids in
  * paths, `rootName`, query strings) in one place.
  */
+import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { HttpError } from './http.js';
 
@@ -70,5 +71,6 @@ export async function guardRequestText(req: FastifyRequest): Promise<void> {
 
 /** preValidation: a parsed JSON body (a CSV body is a file, checked by the importer line by line). */
 export async function guardBodyText(req: FastifyRequest): Promise<void> {
-  if (typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body)) walk(req.body, '', MAX_BODY_STRING, 0);
+  // A file streamed to its route (a CSV upload) is checked there, byte by byte, not walked as JSON.
+  if (typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body) && !(req.body instanceof Readable)) walk(req.body, '', MAX_BODY_STRING, 0);
 }

@@ -16,6 +16,12 @@ const SCHEDULER_IMPORTS: readonly string[] = ['terms', 'courses', 'sections', 's
 function kindRule(exporting: boolean): (q: Query) => Decision {
   return (q) => {
     const { actor, context } = q;
+    // An import job (an upload run in the background) and its rows are seen by whoever started it.
+    if (!exporting && context.jobOwner !== undefined) {
+      return context.jobOwner === actor.id
+        ? allow(because`${actor.name} started this import`)
+        : deny(because`this import was started by ${String(context.jobOwner)}; only they see its progress and rows`);
+    }
     const kind = context.kind;
     if (typeof kind !== 'string' || !(IMPORT_KINDS as readonly string[]).includes(kind)) {
       return deny(because`which kind? context.kind must be one of ${IMPORT_KINDS.join(', ')}`);

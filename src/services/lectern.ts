@@ -274,14 +274,17 @@ export class Lectern {
    * left it; refused rows add nothing. A dry run plans against a private copy of the world and
    * writes nothing, so it reports exactly what a real run would.
    */
-  async runRows(principal: Principal, institutionId: string, given: readonly BatchRow[], opts: { dryRun?: boolean; scratch?: World; label?: string } = {}): Promise<RowResult[]> {
+  async runRows(principal: Principal, institutionId: string, given: readonly BatchRow[], opts: { dryRun?: boolean; scratch?: World; label?: string; timing?: { planMs: number } } = {}): Promise<RowResult[]> {
     const rows = await this.withDirectory(institutionId, given);
     if (opts.dryRun) {
       const scratch = opts.scratch ?? (await this.scratchWorld(institutionId));
       if (!scratch) throw new Error(`institution '${institutionId}' does not exist`);
-      return rows.map((r) => this.planRow(scratch, principal, r, (changes) => {
+      const t0 = performance.now();
+      const out = rows.map((r) => this.planRow(scratch, principal, r, (changes) => {
         for (const c of changes) scratch.apply(c);
       }).result);
+      if (opts.timing) opts.timing.planMs = performance.now() - t0;
+      return out;
     }
     if (!(await this.world(institutionId))) throw new Error(`institution '${institutionId}' does not exist`);
     /** Set from the first change the world takes until the store has committed (or it was undone). */
@@ -296,6 +299,8 @@ export class Lectern {
       const all: Change[] = [];
       const audit: ReturnType<Lectern['auditOf']>['changes'] = [];
       const undo: Change[] = [];
+      // Planning holds the event loop (the world is not fit to be read until it is undone): timed for callers that size batches by it.
+      const t0 = performance.now();
       const results = rows.map((r) =>
         this.planRow(world, principal, r, (changes) => {
           // Applied for the rows after this one to see, and undone before anyone else can look.
@@ -311,6 +316,7 @@ export class Lectern {
       );
       for (let i = undo.length - 1; i >= 0; i--) world.apply(undo[i]!);
       dirty = false;
+      if (opts.timing) opts.timing.planMs = performance.now() - t0;
       if (all.length === 0) return results;
       const revision = storeRevision + 1;
       await tx.commit(revision, all, { actor: actor.name, operation: opts.label ?? 'import', target: `institution:${institutionId}`, changes: audit });

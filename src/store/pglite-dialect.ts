@@ -2,7 +2,8 @@
  * Kysely over PGlite. PGlite is one connection in this process, so this hands Kysely a "pool"
  * of one connection that callers queue for: a transaction holds it from BEGIN to COMMIT, which
  * keeps concurrent transactions from interleaving on the single session.
- * Kysely's own PostgreSQL driver does the rest; this only adapts PGlite's result shape.
+ * Kysely's own PostgreSQL driver does the rest; this only adapts PGlite's result shape, and lets
+ * the event loop run between statements.
  */
 import type { PGlite } from '@electric-sql/pglite';
 import { PostgresDialect } from 'kysely';
@@ -27,6 +28,9 @@ class OneConnectionPool {
     return {
       async query(sql, params) {
         const r = await pg.query(sql, params);
+        // PGlite runs each statement on this thread: give waiting requests a turn between
+        // statements, so that a long transaction (an import's batch) never holds them for its whole length.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const command = (r as { command?: string }).command ?? '';
         const rowCount = command === 'SELECT' ? r.rows.length : (r.affectedRows ?? 0);
         return { command, rowCount, rows: r.rows };

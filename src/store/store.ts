@@ -641,15 +641,47 @@ function groupPuts(changes: Change[]): Change[] {
     for (const c of run) out.push(c);
     run = [];
   };
+  // A run of deletes (between puts) goes children's tables first, each table's together: deletes of
+  // different rows commute, and a table's deletes then go in as one statement.
+  let dels: Change[] = [];
+  const flushDels = () => {
+    if (dels.length > 1) dels.sort((a, b) => TABLE_ORDER.get(b.table)! - TABLE_ORDER.get(a.table)!);
+    for (const c of dels) out.push(c);
+    dels = [];
+  };
   for (const c of changes) {
     if (c.op === 'del') {
       flush();
-      out.push(c);
-    } else run.push(c);
+      dels.push(c);
+    } else {
+      flushDels();
+      run.push(c);
+    }
   }
   flush();
+  flushDels();
   return out;
 }
+
+/** A run of deletes from one table as one statement (the keys as column arrays on PostgreSQL). */
+async function deleteMany(db: AnyDb, table: string, keys: readonly string[], rows: Record<string, unknown>[], unnest: boolean): Promise<void> {
+  const cols = sql.join(keys.map((k) => sql.id(snake(k))));
+  if (unnest) {
+    const arrays = keys.map((k) => rows.map((r) => r[k] ?? null));
+    const types = arrays.map((values) => (typeof values.find((x) => x !== null) === 'number' ? 'integer' : 'text'));
+    await sql`delete from ${sql.id(snake(table))} where (${cols}) in (select * from unnest(${sql.join(arrays.map((a, j) => sql`${a}::${sql.raw(types[j]!)}[]`))}))`.execute(db);
+    return;
+  }
+  await sql`delete from ${sql.id(snake(table))} where (${cols}) in (${sql.join(rows.map((r) => sql`(${sql.join(keys.map((k) => r[k]))})`))})`.execute(db);
+}
+
+/**
+ * PGlite runs SQL on the server's own thread, at roughly a millisecond a row for the heavier tables
+ * (bench/results/imports-fairness.md): statements of a few dozen rows, with the event loop free
+ * between them (pglite-dialect.ts), keep other requests answered within tens of milliseconds while
+ * an import's batch is written.
+ */
+const PGLITE_ROWS_PER_STATEMENT = 50;
 
 async function applyChanges(db: AnyDb, given: Change[], unnest = false): Promise<void> {
   const changes = groupPuts(given);
@@ -659,15 +691,23 @@ async function applyChanges(db: AnyDb, given: Change[], unnest = false): Promise
     const first = changes[i]!;
     const keys = TABLE_KEYS[first.table] as readonly string[];
     if (first.op === 'del') {
-      let q = db.deleteFrom(SQL_TABLE[first.table]);
-      for (const k of keys) q = q.where(k, '=', (first.row as unknown as Record<string, unknown>)[k]);
-      await q.execute();
-      i++;
+      const rows: Record<string, unknown>[] = [];
+      while (i < changes.length && rows.length < (unnest ? 10_000 : PGLITE_ROWS_PER_STATEMENT)) {
+        const c = changes[i]!;
+        if (c.table !== first.table || c.op !== 'del') break;
+        rows.push(c.row as unknown as Record<string, unknown>);
+        i++;
+      }
+      if (rows.length === 1) {
+        let q = db.deleteFrom(SQL_TABLE[first.table]);
+        for (const k of keys) q = q.where(k, '=', rows[0]![k]);
+        await q.execute();
+      } else await deleteMany(db, SQL_TABLE[first.table], keys, rows, unnest);
       continue;
     }
     const batch: TableRows[TableName][] = [];
     const seen = new Set<string>();
-    while (i < changes.length && batch.length < (unnest ? 10_000 : 1000)) {
+    while (i < changes.length && batch.length < (unnest ? 10_000 : PGLITE_ROWS_PER_STATEMENT)) {
       const c = changes[i]!;
       if (c.table !== first.table || c.op !== 'put') break;
       const k = keys.map((key) => String((c.row as unknown as Record<string, unknown>)[key])).join('\u0000');

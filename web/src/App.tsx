@@ -16,6 +16,7 @@ import { CollectionsPage, CollectionPage } from './pages/Collections';
 import { WhyPage } from './pages/Why';
 import { AuditPage } from './pages/Audit';
 import { IdentityProvidersPage } from './pages/IdentityProviders';
+import { ImportsPage } from './pages/Imports';
 
 import { MinePage } from './pages/Mine';
 import { RoomsPage } from './pages/Rooms';
@@ -142,4 +143,5 @@ const PAGES: PageDef[] = [
   { title: 'Why?', href: '/why', nav: true, shows: admin, match: (p) => p === '/why', render: () => <WhyPage /> },
   { title: 'Sign-in providers', href: '/identity-providers', nav: true, shows: (s) => can(s, 'identityProvider.view'), match: (p) => p === '/identity-providers', render: () => <IdentityProvidersPage /> },
   { title: 'Audit log', href: '/audit', nav: true, shows: (s) => can(s, 'audit.view'), match: (p) => p === '/audit', render: () => <AuditPage /> },
+  { title: 'Imports and exports', href: '/imports', nav: true, shows: (s) => anywhere(s, 'import.run', 'export.run'), match: (p) => p === '/imports', render: () => <ImportsPage /> },
 ];

@@ -27,14 +27,26 @@ import type { Source } from './source.js';
 export type Mode = 'bulk' | 'delta' | 'absent';
 
 /** A row's outcome, with the file it came from (line 0: an object a bulk file no longer names). */
-export type OneRosterRowResult = RowResult & { file: string };
+export type OneRosterRowResult = RowResult & { file: string; values?: Record<string, string> };
 
 export interface OneRosterOptions {
   dryRun?: boolean;
   batchSize?: number;
   /** After each batch: the file and how many of its rows are done. */
   onProgress?: (file: string, rowsDone: number) => void;
+  /** Called once the manifest and every header are checked, before any row runs. */
+  onStart?: () => void;
+  /** Each result carries the row's identifying cells (`values`): sourcedId and the file's required columns. */
+  withValues?: boolean;
+  /** Sizes batches so that planning one holds the event loop about this long (never above batchSize). */
+  maxBlockMs?: number;
+  /** Stops the import between batches (the batches before stay applied). */
+  signal?: AbortSignal;
 }
+
+/** Rows carry the cells they came from to their result, when asked for. */
+const VALUES = Symbol('values');
+type Carried = BatchRow & { [VALUES]?: Record<string, string> };
 
 export interface Manifest {
   modes: Record<string, Mode>;
@@ -175,12 +187,30 @@ export async function* importOneRoster(lectern: Lectern, principal: Principal, i
   const headers = new Map<OneRosterFile, string[]>();
   for (const f of files) headers.set(f, await headerOf(source, f));
 
+  opts.onStart?.();
+
   const scratch = opts.dryRun ? await lectern.scratchWorld(institutionId) : undefined;
-  const batchSize = opts.batchSize ?? DEFAULT_BATCH[lectern.store.kind];
+  const maxBatch = opts.batchSize ?? DEFAULT_BATCH[lectern.store.kind];
+  let batchSize = opts.maxBlockMs ? Math.min(maxBatch, 100) : maxBatch;
+  const timing = { planMs: 0 };
   const run = async (f: OneRosterFile, rows: BatchRow[]): Promise<OneRosterRowResult[]> => {
     if (rows.length === 0) return [];
-    const results = await lectern.runRows(principal, institutionId, rows, { dryRun: opts.dryRun, scratch, label: `import.oneroster.${f.kind}` });
-    return results.map((r) => nameColumn(f, r));
+    if (opts.maxBlockMs) await new Promise<void>((r) => setImmediate(r));
+    if (opts.signal?.aborted) throw new Error(`the import stopped in ${f.file}: ${String(opts.signal.reason ?? 'stopped')}`);
+    const results = await lectern.runRows(principal, institutionId, rows, { dryRun: opts.dryRun, scratch, label: `import.oneroster.${f.kind}`, timing });
+    if (opts.maxBlockMs) batchSize = Math.max(20, Math.min(maxBatch, Math.round((rows.length * opts.maxBlockMs) / Math.max(timing.planMs, 1))));
+    return results.map((r, i) => {
+      const out = nameColumn(f, r);
+      const v = (rows[i] as Carried)[VALUES];
+      if (v) out.values = v;
+      return out;
+    });
+  };
+  const shown = (f: OneRosterFile, rec: Record<string, string>): Record<string, string> | undefined => {
+    if (!opts.withValues) return undefined;
+    const v: Record<string, string> = { sourcedId: rec.sourcedId ?? '' };
+    for (const c of f.required) if (rec[c]) v[c] = rec[c];
+    return v;
   };
   const deletions = new Map<OneRosterFile, BatchRow[]>();
   const seenIn = new Map<OneRosterFile, Set<string>>();
@@ -211,8 +241,12 @@ export async function* importOneRoster(lectern: Lectern, principal: Principal, i
       else if (denied) row = { line, refusal: denied };
       else row = toRow(f, rec, line, delta);
       if (sid && first === undefined) firstLine.set(sid, line);
+      const v = shown(f, rec);
+      if (v) (row as Carried)[VALUES] = v;
       if (row.remove) {
-        removing.push({ line: row.line, op: (row as { op: string }).op, args: (row as { args: Record<string, unknown> }).args });
+        const r: Carried = { line: row.line, op: (row as { op: string }).op, args: (row as { args: Record<string, unknown> }).args };
+        if (v) r[VALUES] = v;
+        removing.push(r);
         continue;
       }
       if (f.parentColumn) {
@@ -229,8 +263,10 @@ export async function* importOneRoster(lectern: Lectern, principal: Principal, i
       }
     }
     if (f.parentColumn) batch = parentsFirst(orgs);
-    for (let i = 0; i < batch.length; i += batchSize) {
-      const out = await run(f, batch.slice(i, i + batchSize));
+    for (let i = 0; i < batch.length; ) {
+      const chunk = batch.slice(i, i + batchSize);
+      i += chunk.length;
+      const out = await run(f, chunk);
       done += out.length;
       opts.onProgress?.(f.file, done);
       yield out;
@@ -244,9 +280,11 @@ export async function* importOneRoster(lectern: Lectern, principal: Principal, i
     const rows = deletions.get(f) ?? [];
     const seen = seenIn.get(f);
     if (seen) rows.push(...absentFrom(opts.dryRun ? scratch! : (await lectern.refresh(institutionId))!, f, seen));
-    for (let i = 0; i < rows.length; i += batchSize) {
-      const out = await run(f, rows.slice(i, i + batchSize));
-      opts.onProgress?.(f.file, i + out.length);
+    for (let i = 0; i < rows.length; ) {
+      const chunk = rows.slice(i, i + batchSize);
+      i += chunk.length;
+      const out = await run(f, chunk);
+      opts.onProgress?.(f.file, i);
       yield out.map((r) => (r.line === 0 ? { ...r, ...(r.status !== 'ok' ? { message: `(no longer in the bulk file) ${r.message}` } : {}) } : r));
     }
   }
@@ -265,5 +303,5 @@ function absentFrom(w: World, f: OneRosterFile, seen: Set<string>): BatchRow[] {
     gone.push({ sid: l.sourcedId, depth });
   }
   gone.sort((a, b) => b.depth - a.depth || (a.sid < b.sid ? -1 : 1));
-  return gone.map((g) => ({ line: 0, op: `oneroster.${f.kind}`, args: { sourcedId: g.sid, remove: true } }));
+  return gone.map((g) => ({ line: 0, op: `oneroster.${f.kind}`, args: { sourcedId: g.sid, remove: true }, [VALUES]: { sourcedId: g.sid } }) as Carried);
 }

@@ -55,7 +55,24 @@ export interface ImportOptions {
   batchSize?: number;
   /** Called after each batch with the rows done so far. */
   onProgress?: (rowsDone: number) => void;
+  /** Called once the header is checked, before any row runs. */
+  onStart?: () => void;
+  /** Each result carries the row's cells by column (`values`), to show what the row was about. */
+  withValues?: boolean;
+  /**
+   * Sizes batches so that planning one holds the event loop about this long (starting small, never
+   * above batchSize): for imports inside a server, which must keep answering other requests.
+   */
+  maxBlockMs?: number;
+  /** Stops the import between batches (the batches before stay applied, as after an interruption). */
+  signal?: AbortSignal;
 }
+
+/** A row's outcome with the row's cells (when asked for with withValues). */
+export type ImportRowResult = RowResult & { values?: Record<string, string> };
+
+/** The smallest batch an import sized by maxBlockMs runs. */
+const MIN_ADAPTIVE_BATCH = 20;
 
 export interface ImportSummary {
   rows: number;
@@ -90,13 +107,16 @@ export function checkHeader(kind: ImportKind, header: string[]): void {
  * Reads CSV from `input` and runs it; yields each batch's results as it completes.
  * Throws ImportRefused (before any row runs) for a refused import or a bad header.
  */
-export async function* importCsv(lectern: Lectern, principal: Principal, institutionId: string, kind: ImportKind, input: Readable, opts: ImportOptions = {}): AsyncGenerator<RowResult[]> {
+export async function* importCsv(lectern: Lectern, principal: Principal, institutionId: string, kind: ImportKind, input: Readable, opts: ImportOptions = {}): AsyncGenerator<ImportRowResult[]> {
   const world = await lectern.refresh(institutionId);
   if (!world) throw new ImportRefused({ status: 'notFound', code: 'notFound', field: 'institution', message: `institution '${institutionId}' does not exist` });
   const d = lectern.check(world, principal, kind.importAction, `institution:${institutionId}`, { kind: kind.name });
   if (!d.allow) throw new ImportRefused({ status: 'denied', code: 'denied', message: d.reasons[0] ?? 'denied', reasons: d.reasons });
   const scratch = opts.dryRun ? await lectern.scratchWorld(institutionId) : undefined;
-  const batchSize = opts.batchSize ?? DEFAULT_BATCH[lectern.store.kind];
+  const maxBatch = opts.batchSize ?? DEFAULT_BATCH[lectern.store.kind];
+  let batchSize = opts.maxBlockMs ? Math.min(maxBatch, 100) : maxBatch;
+  const timing = { planMs: 0 };
+  const cells = opts.withValues ? new Map<number, Record<string, string>>() : undefined;
   const { delimiter, stream } = await sniffDelimiter(input);
   const parser = parse({ bom: true, delimiter, relax_column_count: true, relax_quotes: true, skip_empty_lines: true, info: true, skip_records_with_error: true });
   // Bytes that are not UTF-8 stop the file at that line and byte offset (never U+FFFD).
@@ -125,7 +145,16 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
     if (rows.length === 0) return [];
     // Let other requests in between batches: planning a batch holds the event loop.
     await new Promise<void>((r) => setImmediate(r));
-    const results = (await lectern.runRows(principal, institutionId, rows, { dryRun: opts.dryRun, scratch, label: `import.${kind.name}` })).map((r) => nameColumn(kind, r));
+    if (opts.signal?.aborted) throw new Error(`the import stopped after ${done} rows: ${String(opts.signal.reason ?? 'stopped')}`);
+    const results: ImportRowResult[] = (await lectern.runRows(principal, institutionId, rows, { dryRun: opts.dryRun, scratch, label: `import.${kind.name}`, timing })).map((r) => nameColumn(kind, r));
+    if (opts.maxBlockMs) batchSize = Math.max(MIN_ADAPTIVE_BATCH, Math.min(maxBatch, Math.round((rows.length * opts.maxBlockMs) / Math.max(timing.planMs, 1))));
+    if (cells) {
+      for (const r of results) {
+        const v = cells.get(r.line);
+        if (v) r.values = v;
+      }
+      cells.clear();
+    }
     done += results.length;
     opts.onProgress?.(done);
     for (const r of results) {
@@ -151,6 +180,7 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
       checkHeader(kind, header);
       cols = header.map((h) => kind.columns.find((c) => norm(c) === norm(h))!);
       keyAt = (kind.key ?? []).map((k) => cols.indexOf(k)).filter((i) => i >= 0);
+      opts.onStart?.();
       continue;
     }
     const line = info.lines;
@@ -159,6 +189,7 @@ export async function* importCsv(lectern: Lectern, principal: Principal, institu
     } else {
       const rec: Record<string, string> = {};
       for (let i = 0; i < cols.length; i++) rec[cols[i]!] = unescapeCell(record[i]!.trim());
+      cells?.set(line, rec);
       const dup = keyAt.length > 0 ? duplicateOf(keyAt.map((i) => rec[cols[i]!]!), line, firstLine) : undefined;
       if (dup !== undefined) {
         const names = keyAt.map((i) => cols[i]!);
