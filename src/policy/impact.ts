@@ -199,33 +199,33 @@ export function principalOf(w: World, userId: string): Principal {
 
 /**
  * A staff member's reach over the given units: per unit, whether their admin units, listed
- * scheduler units and listed AV technician units contain it; then the flags the rules read
- * (any admin rights, admin of the root, AV technician of the root, a scheduler with no listed
- * unit, system admin, staff at all).
+ * scheduler units and listed AV technician units contain it; then the flags the watched rules
+ * read beyond those units (admin of the root, AV technician of the root, system admin). Reach
+ * that contains none of the units and sets no flag is `-`, as for someone with no staff role:
+ * the watched rules answer such a person as if they held none (being staff at all only matters to
+ * their base, where the student library is concerned).
  */
 export function reachOf(w: World, userId: string, units: readonly string[]): string {
   const grants = w.grantsOf(userId);
   if (grants.length === 0) return '-';
+  if (w.holds(userId, 'system_admin') && w.user(userId)?.status === 'active') return 'sys';
   const admin = adminUnits(w, userId);
   const sched = w.listedUnits(userId, 'scheduler');
   const av = w.listedUnits(userId, 'av_technician');
+  if (admin.length === 0 && sched.length === 0 && av.length === 0) return '-';
   const root = w.rootId;
   let out = '';
-  const sys = w.holds(userId, 'system_admin') && w.user(userId)?.status === 'active';
+  let any = false;
   for (const tagged of units) {
     const u = tagged.slice(2);
-    const within = (xs: readonly string[]) => (xs.some((x) => w.tree.within(u, x)) ? '1' : '0');
-    out += sys ? '111' : within(admin) + within(sched) + within(av);
+    for (const xs of [admin, sched, av]) {
+      const inside = xs.some((x) => w.tree.within(u, x));
+      any ||= inside;
+      out += inside ? '1' : '0';
+    }
   }
-  const flags = [
-    sys || admin.length > 0,
-    sys || admin.includes(root),
-    av.includes(root),
-    av.length > 0,
-    w.holds(userId, 'scheduler') && sched.length === 0,
-    sys,
-  ];
-  return out + '/' + flags.map((f) => (f ? '1' : '0')).join('');
+  const flags = (admin.includes(root) ? 'A' : '') + (av.includes(root) ? 'V' : '');
+  return any || flags ? `${out}/${flags}` : '-';
 }
 
 /** A person's relation to one object: owner, presenter, shared, section roles (in `sections` order), collections, library role. */
@@ -281,6 +281,15 @@ function subtree(w: World, unitId: string, r: Reach): void {
   for (const l of w.tables.library.values()) if (w.tree.within(l.unitId, unitId)) libraryMedia(w, l.id, r);
 }
 
+/** Everything a person is related to: their sections and what is published there, their media, what was shared with them, their collections' and libraries' media. */
+function related(w: World, userId: string, r: Reach): void {
+  for (const s of w.enrollmentsOf(userId).keys()) sectionWithMedia(w, s, r);
+  for (const m of w.mediaOwnedBy(userId)) r.object('media', m);
+  for (const m of w.sharedWith(userId)) r.object('media', m);
+  for (const c of w.collectionsOf(userId)) for (const m of w.mediaInCollection(c)) r.object('media', m);
+  for (const l of w.librariesOf(userId).keys()) libraryMedia(w, l, r);
+}
+
 function libraryMedia(w: World, libraryId: string, r: Reach): void {
   for (const m of w.tables.media.values()) if (m.libraryId === libraryId) r.object('media', m.id);
 }
@@ -307,10 +316,24 @@ export function reachOfChange(w: World, c: Change, r: Reach): void {
       return;
     }
     case 'user':
-    case 'roleGrant':
-      r.user(c.table === 'user' ? c.row.id : c.row.userId);
+      // A person's base (active or not) bears on every answer they get.
+      r.user(c.row.id);
       r.everything();
       return;
+    case 'roleGrant': {
+      // A grant moves its holder's reach: over what they reach in this world (the preview reads both),
+      // and, with the student library off, their base (a student without a library or staff).
+      const u = c.row.userId;
+      r.user(u);
+      if (!w.institution.studentLibrary) return r.everything();
+      if (w.holds(u, 'system_admin')) return r.everything();
+      for (const unit of new Set([...adminUnits(w, u), ...w.listedUnits(u, 'scheduler'), ...w.listedUnits(u, 'av_technician')])) {
+        if (unit === w.rootId) return r.everything();
+        if (w.tree.units.has(unit)) subtree(w, unit, r);
+      }
+      related(w, u, r);
+      return;
+    }
     case 'setting': {
       const { scopeType, scopeId } = c.row;
       if (scopeType === 'section') {

@@ -128,6 +128,8 @@ export function withChanges<T>(w: World, changes: readonly Change[], fn: () => T
 interface Obj {
   type: WatchedType;
   id: string;
+  /** Named by a change; any other object keeps its state and its special people (only standing moves there). */
+  named: boolean;
   state: [ObjectState | undefined, ObjectState | undefined];
   sections: [readonly string[], readonly string[]];
   reach: [string[], string[]];
@@ -153,6 +155,9 @@ interface Ask {
   members: () => Iterable<string>;
   bits: [number, number];
 }
+
+/** The state of an object no change names: the same in both worlds by construction. */
+const UNNAMED: ObjectState = { base: 'unnamed', toggles: [] };
 
 const CAP_INDEX = new Map(CAPABILITIES.map((c, i) => [c.id, i]));
 const CAPS_OF: Record<WatchedType, number[]> = { unit: [], section: [], media: [] };
@@ -187,7 +192,8 @@ export function preview(world: World, principal: Principal, op: Operation, args:
 }
 
 class Impact {
-  private readonly objects = new Map<string, { type: WatchedType; id: string }>();
+  /** Objects a change names (its state or relations may move), and with `everything`, all others too. */
+  private readonly objects = new Map<string, { type: WatchedType; id: string; named: boolean }>();
   private everything = false;
   private everyone = false;
   private reachMoves = false;
@@ -212,7 +218,7 @@ class Impact {
   private gather(side: Side): void {
     const w = this.w;
     const sink = {
-      object: (type: WatchedType, id: string) => this.objects.set(`${type}:${id}`, { type, id }),
+      object: (type: WatchedType, id: string) => this.objects.set(`${type}:${id}`, { type, id, named: true }),
       everything: () => (this.everything = true),
       user: (id: string) => this.touchedUsers.add(id),
       everyone: () => (this.everyone = true),
@@ -220,7 +226,14 @@ class Impact {
       reachMoves: () => (this.reachMoves = true),
     };
     for (const c of this.changes) reachOfChange(w, c, sink);
-    if (this.everything) for (const type of WATCHED_TYPES) for (const id of objectIds(w, type)) this.objects.set(`${type}:${id}`, { type, id });
+    if (this.everything) {
+      for (const type of WATCHED_TYPES) {
+        for (const id of objectIds(w, type)) {
+          const k = `${type}:${id}`;
+          if (!this.objects.has(k)) this.objects.set(k, { type, id, named: false });
+        }
+      }
+    }
     for (const s of this.enrollmentChanged) this.enrolled[side].set(s, new Map(w.enrolled(s)));
     for (const u of w.usersWithGrants()) this.staff[side].add(u);
     for (const u of w.users.keys()) this.users.add(u);
@@ -229,11 +242,18 @@ class Impact {
   /** The facts of every visited object in the current world (`side`). */
   private facts(side: Side, objs: Obj[]): void {
     const w = this.w;
+    const people = this.everyone || this.reachMoves;
     for (const o of objs) {
-      o.state[side] = stateOf(w, o.type, o.id);
       o.sections[side] = [...sectionsOf(w, o.type, o.id)];
       o.reach[side] = reachUnits(w, o.type, o.id);
-      o.special[side] = specialUsers(w, o.type, o.id);
+      if (o.named) {
+        o.state[side] = stateOf(w, o.type, o.id);
+        o.special[side] = specialUsers(w, o.type, o.id);
+      } else {
+        o.state[side] = UNNAMED;
+        // Asked in groups only when everyone's standing may move; then the special people stand apart.
+        if (people) o.special[side] = specialUsers(w, o.type, o.id);
+      }
     }
     if (this.everyone) for (const u of this.users) this.bases[side].set(u, baseOf(w, u));
     else for (const u of this.touchedUsers) this.bases[side].set(u, baseOf(w, u));
@@ -397,7 +417,7 @@ class Impact {
     withChanges(w, this.changes, () => {
       this.gather(1);
       objs = [...this.objects.values()]
-        .map(({ type, id }) => ({ type, id, state: [undefined, undefined], sections: [[], []], reach: [[], []], special: [[], []], individuals: [], sig: [[], []] }) as Obj)
+        .map(({ type, id, named }) => ({ type, id, named, state: [undefined, undefined], sections: [[], []], reach: [[], []], special: [[], []], individuals: [], sig: [[], []] }) as Obj)
         .sort((a, b) => (a.type === b.type ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : WATCHED_TYPES.indexOf(b.type) - WATCHED_TYPES.indexOf(a.type)));
       this.facts(1, objs);
     });

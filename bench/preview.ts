@@ -1,0 +1,121 @@
+/**
+ * The impact preview (issue 21, docs/PREVIEW.md) on the performance workload (bench/workload.ts:
+ * at scale 1, 100,000 users, 20 faculties of 1,000 sections and 10,000 media each): how long
+ * "what would change?" takes for a toggle at a faculty (the goal: at most 2 s at scale 1), a lock
+ * there, a role grant, a department moved to another faculty and delegated administration turned
+ * off — each previewed by an admin of the root, three times (the first one cold).
+ *   npm run bench -- --only preview [--scale 0.05]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { effective, type Principal } from '../src/policy/index.js';
+import { operationNamed } from '../src/services/lectern.js';
+import { preview, type PreviewResult } from '../src/services/preview.js';
+import { World } from '../src/world/world.js';
+import type { BenchOptions } from './run.js';
+import { generateWorkload } from './workload.js';
+
+const GOAL_MS = 2000;
+const REPEAT = 3;
+
+interface Case {
+  name: string;
+  op: string;
+  args: Record<string, unknown>;
+}
+
+interface CaseFigures {
+  name: string;
+  op: string;
+  args: Record<string, unknown>;
+  ms: number[];
+  medianMs: number;
+  objects: number;
+  decisions: number;
+  changed: number;
+  impact: string;
+}
+
+function time<T>(fn: () => T): { ms: number; value: T } {
+  const t = process.hrtime.bigint();
+  const value = fn();
+  return { ms: Number(process.hrtime.bigint() - t) / 1e6, value };
+}
+
+function summary(r: PreviewResult): string {
+  if (r.status !== 'ok') return `refused: ${r.refusal.message}`;
+  if (r.impact.length === 0) return 'nobody gains or loses anything';
+  return r.impact.map((i) => `${i.capability} +${i.gained.users} users/${i.gained.objects} objects, −${i.lost.users}/${i.lost.objects}`).join('; ');
+}
+
+export async function run(opts: BenchOptions): Promise<unknown> {
+  const scale = opts.scale;
+  const wl = generateWorkload(scale);
+  const world = World.build(wl.institutionId, 1, wl.rows);
+  const faculty = 'fac1';
+  const level = { scopeType: 'unit' as const, scopeId: faculty };
+  const now = effective(world, level, 'downloads').value;
+  const to = now === 'off' ? 'on' : 'off';
+  const student = wl.students[0]!;
+  const cases: Case[] = [
+    { name: `toggle downloads ${to} at ${faculty}`, op: 'settings.set', args: { scope: faculty, key: 'downloads', value: to } },
+    { name: `lock studentCopy off at ${faculty}`, op: 'settings.set', args: { scope: faculty, key: 'studentCopy', value: 'off', allowsOverride: false } },
+    { name: `grant admin at ${faculty} to a student`, op: 'role.grant', args: { user: student, role: 'admin', scope: faculty } },
+    { name: 'move a department to another faculty', op: 'unit.update', args: { unit: 'dep1-0', parent: 'fac2' } },
+    { name: 'turn delegated administration off', op: 'institution.configure', args: { delegatedAdministration: false } },
+  ];
+  // An admin of the root (bench/workload.ts: staff 1–4 are listed at the root; staff 0 is the system admin).
+  const admin: Principal = { kind: 'user', institutionId: wl.institutionId, userId: wl.staff[1]!, systemAdmin: false };
+  const figures: CaseFigures[] = [];
+  for (const c of cases) {
+    const op = operationNamed(c.op)!;
+    const ms: number[] = [];
+    let last!: PreviewResult;
+    for (let i = 0; i < REPEAT; i++) {
+      const t = time(() => preview(world, admin, op, c.args, { at: '2026-10-15', limit: 50 }));
+      ms.push(Math.round(t.ms));
+      last = t.value;
+    }
+    const sorted = [...ms].sort((a, b) => a - b);
+    const f: CaseFigures = {
+      name: c.name,
+      op: c.op,
+      args: c.args,
+      ms,
+      medianMs: sorted[Math.floor(sorted.length / 2)]!,
+      objects: last.status === 'ok' ? last.cost.objects : 0,
+      decisions: last.status === 'ok' ? last.cost.decisions : 0,
+      changed: last.status === 'ok' ? last.total : 0,
+      impact: summary(last),
+    };
+    figures.push(f);
+    console.log(`${f.name}: ${ms.join(', ')} ms (${f.objects} objects visited, ${f.decisions} decisions); ${f.impact}`);
+  }
+  const toggle = figures[0]!;
+  const result = {
+    scale,
+    date: new Date().toISOString(),
+    machine: `${process.platform} ${process.arch}, node ${process.version}`,
+    users: wl.counts.user,
+    sections: wl.counts.section,
+    media: wl.counts.media,
+    goalMs: GOAL_MS,
+    toggleMedianMs: toggle.medianMs,
+    withinGoal: scale < 1 ? undefined : toggle.medianMs <= GOAL_MS,
+    cases: figures,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/preview.json', JSON.stringify(result, null, 2) + '\n');
+  const md = [
+    `# Impact preview (scale ${scale}, ${result.date.slice(0, 10)}, ${result.machine})`,
+    '',
+    `World: ${wl.counts.user?.toLocaleString('en')} users, ${wl.counts.section?.toLocaleString('en')} sections, ${wl.counts.media?.toLocaleString('en')} media, ${wl.counts.enrollment?.toLocaleString('en')} enrollments. Previewed by an admin of the root; each case ${REPEAT} times, the first cold.`,
+    `Goal (scale 1): a toggle at a faculty in at most ${GOAL_MS} ms — ${scale < 1 ? 'not judged at this scale' : toggle.medianMs <= GOAL_MS ? `met (median ${toggle.medianMs} ms)` : `NOT met (median ${toggle.medianMs} ms)`}.`,
+    '',
+    '| case | ms (each run) | median ms | objects visited | decisions | (person, capability, object) changes | impact |',
+    '|---|---|---|---|---|---|---|',
+    ...figures.map((f) => `| ${f.name} | ${f.ms.join(', ')} | ${f.medianMs} | ${f.objects} | ${f.decisions} | ${f.changed} | ${f.impact} |`),
+    '',
+  ].join('\n');
+  writeFileSync('bench/results/preview.md', md);
+  return result;
+}
