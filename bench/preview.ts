@@ -51,7 +51,9 @@ export async function run(opts: BenchOptions): Promise<unknown> {
   const scale = opts.scale;
   const wl = generateWorkload(scale);
   const world = World.build(wl.institutionId, 1, wl.rows);
-  const faculty = 'fac1';
+  // The faculty of the first section: at scale 1 each faculty holds 1,000 sections; smaller scales
+  // keep the tree whole but fill it from the first faculty on, so this one is never empty.
+  const faculty = world.tree.units.get(world.sectionUnit(wl.sections[0]!)!)!.parentId!;
   const level = { scopeType: 'unit' as const, scopeId: faculty };
   const now = effective(world, level, 'downloads').value;
   const to = now === 'off' ? 'on' : 'off';
@@ -60,7 +62,7 @@ export async function run(opts: BenchOptions): Promise<unknown> {
     { name: `toggle downloads ${to} at ${faculty}`, op: 'settings.set', args: { scope: faculty, key: 'downloads', value: to } },
     { name: `lock studentCopy off at ${faculty}`, op: 'settings.set', args: { scope: faculty, key: 'studentCopy', value: 'off', allowsOverride: false } },
     { name: `grant admin at ${faculty} to a student`, op: 'role.grant', args: { user: student, role: 'admin', scope: faculty } },
-    { name: 'move a department to another faculty', op: 'unit.update', args: { unit: 'dep1-0', parent: 'fac2' } },
+    { name: 'move a department to another faculty', op: 'unit.update', args: { unit: world.sectionUnit(wl.sections[0]!)!, parent: faculty === 'fac2' ? 'fac3' : 'fac2' } },
     { name: 'turn delegated administration off', op: 'institution.configure', args: { delegatedAdministration: false } },
   ];
   // An admin of the root (bench/workload.ts: staff 1–4 are listed at the root; staff 0 is the system admin).

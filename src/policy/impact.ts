@@ -103,6 +103,16 @@ export function objectIds(w: World, type: WatchedType): Iterable<string> {
 
 const togglesAt = (w: World, sectionId: string): string[] => TOGGLE_KEYS.map((k) => effective(w, { scopeType: 'section', scopeId: sectionId }, k).value);
 
+/** A section's term and toggles, once per section per world when the caller keeps a cache. */
+function sectionFacts(w: World, sectionId: string, cache?: Map<string, string>): string {
+  let f = cache?.get(sectionId);
+  if (f === undefined) {
+    f = `${termOf(w, sectionId)}:${togglesAt(w, sectionId).join(',')}`;
+    cache?.set(sectionId, f);
+  }
+  return f;
+}
+
 function termOf(w: World, sectionId: string): string {
   const s = w.section(sectionId);
   const t = s ? w.term(s.termId) : undefined;
@@ -110,7 +120,7 @@ function termOf(w: World, sectionId: string): string {
 }
 
 /** The object's state, or undefined when it does not exist in this world. */
-export function stateOf(w: World, type: WatchedType, id: string): ObjectState | undefined {
+export function stateOf(w: World, type: WatchedType, id: string, cache?: Map<string, string[]>): ObjectState | undefined {
   if (type === 'unit') return w.tree.units.has(id) ? { base: 'unit', toggles: [] } : undefined;
   if (type === 'section') {
     if (!w.section(id)) return undefined;
@@ -121,7 +131,11 @@ export function stateOf(w: World, type: WatchedType, id: string): ObjectState | 
   const sections = w.sectionsOfMedia(id);
   const toggles = TOGGLE_KEYS.map(() => '');
   for (const s of sections) {
-    const t = togglesAt(w, s);
+    let t = cache?.get(s);
+    if (!t) {
+      t = togglesAt(w, s);
+      cache?.set(s, t);
+    }
     for (let k = 0; k < t.length; k++) toggles[k] += t[k] + ',';
   }
   // A capture published nowhere is held to the root's system-capture limit (policy/media.ts).
@@ -132,6 +146,24 @@ export function stateOf(w: World, type: WatchedType, id: string): ObjectState | 
   const terms = sections.map((s) => termOf(w, s)).join(',');
   const lib = m.libraryId ?? '-';
   return { base: `${m.origin}|${m.locked}|${m.ownerId}|${m.presenterId ?? '-'}|${lib}|${sections.join(',')}|${terms}`, toggles };
+}
+
+/**
+ * An object's state with every id left out: what the rules read about it once the person's
+ * standing is known (their roles in its sections by position, their reach over its units by
+ * position). Two objects with the same abstract state answer the same person-standing alike, so
+ * one decision stands for both.
+ */
+export function abstractStateOf(w: World, type: WatchedType, id: string, cache?: Map<string, string>): string {
+  if (type === 'unit') return w.tree.units.has(id) ? 'unit' : 'none';
+  if (type === 'section') return w.section(id) ? `section|${sectionFacts(w, id, cache)}` : 'none';
+  const m = w.media(id);
+  if (!m) return 'none';
+  const sections = w.sectionsOfMedia(id);
+  let out = `media|${m.origin}|${m.locked}|${m.libraryId ? (w.library(m.libraryId) ? 'L' : 'l') : '-'}|`;
+  for (const s of sections) out += sectionFacts(w, s, cache) + ';';
+  if (sections.length === 0) out += effective(w, { scopeType: 'unit', scopeId: w.rootId }, 'instructorDeleteSystemCaptures').value;
+  return out;
 }
 
 /** The capabilities two states of one object can answer differently on: all, some, or none. */

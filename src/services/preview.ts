@@ -24,6 +24,7 @@ import { type Refusal, Refused } from '../domain/outcome.js';
 import type { Change } from '../domain/rows.js';
 import { describeLevel, type Principal } from '../policy/index.js';
 import {
+  abstractStateOf,
   baseOf,
   CAPABILITIES,
   type Capability,
@@ -139,22 +140,48 @@ interface Obj {
   individuals: string[];
   sig: [string[], string[]];
   pooled?: boolean;
+  /** The capabilities the object's own state moves (indexes). */
+  stateCaps?: number[];
 }
 
 interface Group {
   keys: [string, string];
   members: string[];
+  /** The keys with the pool's letter in front, made once (see `Ask.standing`). */
+  standing?: [string, string];
 }
 
 interface Ask {
   obj: Obj;
   rep: string;
+  /** The group's standing in each world, as a key that names no object (for the answers shared across objects). */
+  standing: [string, string];
   /** Capability indexes asked. */
   caps: number[];
   /** Who the answer stands for on this object. */
-  members: () => Iterable<string>;
+  /** Who the answer stands for: the group's members less those asked apart on this object. */
+  group: readonly string[];
+  /** 0: all of `group`; 1: less the object's individuals; 2: less its individuals and its section's members. */
+  less: 0 | 1 | 2;
   bits: [number, number];
 }
+
+const NONE: number[] = [];
+const capsCache = new Map<string, number[]>();
+/** The indexes among `all` of the capabilities in `moved`, one shared array per distinct set. */
+function capsAmong(type: WatchedType, moved: ReadonlySet<string>): number[] {
+  const all = CAPS_OF[type];
+  const key = `${type}:${[...moved].sort().join(',')}`;
+  let out = capsCache.get(key);
+  if (!out) capsCache.set(key, (out = all.filter((i) => moved.has(CAPABILITIES[i]!.id))));
+  return out;
+}
+const capsKeys = new Map<number[], number>();
+const capsKeyOf = (caps: number[]): number => {
+  let k = capsKeys.get(caps);
+  if (k === undefined) capsKeys.set(caps, (k = capsKeys.size));
+  return k;
+};
 
 /** The state of an object no change names: the same in both worlds by construction. */
 const UNNAMED: ObjectState = { base: 'unnamed', toggles: [] };
@@ -243,11 +270,12 @@ class Impact {
   private facts(side: Side, objs: Obj[]): void {
     const w = this.w;
     const people = this.everyone || this.reachMoves;
+    const cache = new Map<string, string[]>();
     for (const o of objs) {
       o.sections[side] = [...sectionsOf(w, o.type, o.id)];
       o.reach[side] = reachUnits(w, o.type, o.id);
       if (o.named) {
-        o.state[side] = stateOf(w, o.type, o.id);
+        o.state[side] = stateOf(w, o.type, o.id, cache);
         o.special[side] = specialUsers(w, o.type, o.id);
       } else {
         o.state[side] = UNNAMED;
@@ -259,8 +287,15 @@ class Impact {
     else for (const u of this.touchedUsers) this.bases[side].set(u, baseOf(w, u));
   }
 
+  private readonly sameBase = new Map<string, string>();
+
   private base(side: Side, u: string): string {
-    return this.bases[side].get(u) ?? baseOf(this.w, u); // an untouched person's base is the same in both worlds
+    const b = this.bases[side].get(u);
+    if (b !== undefined) return b;
+    // An untouched person's base is the same in both worlds.
+    let same = this.sameBase.get(u);
+    if (same === undefined) this.sameBase.set(u, (same = baseOf(this.w, u)));
+    return same;
   }
 
   private isStaff(u: string): boolean {
@@ -364,7 +399,9 @@ class Impact {
    */
   private pooled(o: Obj): boolean {
     const moved = capabilitiesMoved(o.state[0], o.state[1]);
-    return moved === 'all' || moved.size > 0 || this.everyone || this.reachMoves;
+    const all = CAPS_OF[o.type];
+    o.stateCaps = moved === 'all' ? all : moved.size === 0 ? NONE : capsAmong(o.type, moved);
+    return o.stateCaps.length > 0 || this.everyone || this.reachMoves;
   }
 
   /** Who on `o` is asked one by one. */
@@ -392,10 +429,34 @@ class Impact {
     }
   }
 
+  /**
+   * Answers every ask in the current world. People of the same standing towards objects of the
+   * same abstract state (policy's `abstractStateOf`: no ids) get the same answers, so each such
+   * pair is decided once: a toggle at a faculty asks about as many questions as there are kinds of
+   * media there, not media.
+   */
   private decide(side: Side, asks: Ask[]): void {
     const w = this.w;
     const principals = new Map<string, Principal>();
+    const abstract = new Map<Obj, Map<string, number[]>>();
+    const kinds = new Map<string, Map<string, number[]>>();
+    const cache = new Map<string, string>();
     for (const a of asks) {
+      let memo = abstract.get(a.obj);
+      if (memo === undefined) {
+        const kind = abstractStateOf(w, a.obj.type, a.obj.id, cache);
+        memo = kinds.get(kind);
+        if (!memo) kinds.set(kind, (memo = new Map()));
+        abstract.set(a.obj, memo);
+      }
+      let byCaps = memo.get(a.standing[side]);
+      if (!byCaps) memo.set(a.standing[side], (byCaps = []));
+      const ck = capsKeyOf(a.caps);
+      const known = byCaps[ck];
+      if (known !== undefined) {
+        a.bits[side] = known;
+        continue;
+      }
       let p = principals.get(a.rep);
       if (!p) principals.set(a.rep, (p = principalOf(w, a.rep)));
       let bits = 0;
@@ -405,6 +466,7 @@ class Impact {
         this.decisions++;
         if (judge(w, p, c.action, { type: a.obj.type, id: a.obj.id }, context, { explain: false }).allow) bits |= 1 << i;
       }
+      byCaps[ck] = bits;
       a.bits[side] = bits;
     }
   }
@@ -439,25 +501,33 @@ class Impact {
 
   /** The groups on one object whose answers can differ between the worlds, with the capabilities to ask. */
   private asksOf(o: Obj): Ask[] {
-    const moved = capabilitiesMoved(o.state[0], o.state[1]);
     const all = CAPS_OF[o.type];
-    const stateCaps = moved === 'all' ? all : all.filter((i) => moved.has(CAPABILITIES[i]!.id));
+    const stateCaps = o.stateCaps!;
     const out: Ask[] = [];
-    const ask = (keys: [string, string], rep: string | undefined, members: () => Iterable<string>) => {
+    const ask = (standing: [string, string], rep: string | undefined, group: readonly string[], less: 0 | 1 | 2) => {
       if (rep === undefined) return;
-      const caps = keys[0] !== keys[1] ? all : stateCaps;
-      if (caps.length > 0) out.push({ obj: o, rep, caps, members, bits: [0, 0] });
+      const caps = standing[0] !== standing[1] ? all : stateCaps;
+      if (caps.length > 0) out.push({ obj: o, rep, standing, caps, group, less, bits: [0, 0] });
     };
     const indiv = new Set(o.individuals);
-    o.individuals.forEach((u, i) => ask([o.sig[0][i]!, o.sig[1][i]!], u, () => [u]));
+    o.individuals.forEach((u, i) => ask(['I' + o.sig[0][i]!, 'I' + o.sig[1][i]!], u, [u], 0));
     if (!o.pooled) return out;
     const pool = o.pool !== undefined ? this.sectionPool(o.pool) : undefined;
     const outside = (u: string) => !indiv.has(u);
-    if (pool) for (const g of pool.groups) ask(g.keys, g.members.find(outside), () => g.members.filter(outside));
-    for (const g of this.staffPool(o)) ask(g.keys, g.members.find(outside), () => g.members.filter(outside));
+    const standing = (letter: string, g: Group) => (g.standing ??= [letter + g.keys[0], letter + g.keys[1]]);
+    if (pool) for (const g of pool.groups) ask(standing('P', g), g.members.find(outside), g.members, 1);
+    for (const g of this.staffPool(o)) ask(standing('T', g), g.members.find(outside), g.members, 1);
     const stranger = (u: string) => !indiv.has(u) && !(pool?.all.has(u) ?? false);
-    for (const g of this.strangers()) ask(g.keys, g.members.find(stranger), () => g.members.filter(stranger));
+    for (const g of this.strangers()) ask(standing('X', g), g.members.find(stranger), g.members, 2);
     return out;
+  }
+
+  private membersOf(a: Ask): readonly string[] {
+    if (a.less === 0) return a.group;
+    const o = a.obj;
+    const indiv = new Set(o.individuals);
+    const pool = a.less === 2 && o.pool !== undefined ? this.sectionPool(o.pool).all : undefined;
+    return a.group.filter((u) => !indiv.has(u) && !(pool?.has(u) ?? false));
   }
 
   private tally(asks: Ask[], offset: number, limit: number) {
@@ -475,7 +545,7 @@ class Impact {
       const gained = a.bits[1] & ~a.bits[0];
       const lost = a.bits[0] & ~a.bits[1];
       if (gained === 0 && lost === 0) continue;
-      const members = [...a.members()];
+      const members = this.membersOf(a);
       const object = `${a.obj.type}:${a.obj.id}`;
       for (const i of a.caps) {
         const bit = 1 << i;
