@@ -45,6 +45,7 @@ import {
 import type { World } from '../world/world.js';
 import { judge } from './agree.js';
 import type { Operation } from './operation.js';
+import { type Lectern, operationNamed } from './lectern.js';
 
 export const PREVIEW_DEFAULT_LIMIT = 50;
 export const PREVIEW_MAX_LIMIT = 1000;
@@ -196,6 +197,9 @@ CAPABILITIES.forEach((c, i) => CAPS_OF[c.type].push(i));
  */
 export function preview(world: World, principal: Principal, op: Operation, args: unknown, opts: PreviewOptions = {}): PreviewResult {
   const revision = world.revision;
+  if (opts.at !== undefined && Number.isNaN(Date.parse(opts.at))) {
+    return { status: 'refused', revision, refusal: { status: 'invalid', code: 'format', field: 'at', message: `at: '${opts.at}' is not a date or time` } };
+  }
   let changes: Change[];
   let target: string;
   try {
@@ -619,3 +623,22 @@ function notesFor(w: World, changes: readonly Change[]): PreviewNote[] {
 
 /** The capability index of an id (`media.download:video`), for callers that filter. */
 export const capabilityIndex = (id: string): number | undefined => CAP_INDEX.get(id);
+
+/** Why an operation cannot be previewed at all (unknown, or one that needs no world), else undefined. */
+export function notPreviewable(name: string): Refusal | undefined {
+  if (name === 'institution.create') return { status: 'invalid', code: 'notPreviewable', field: 'do', message: 'do: institution.create makes a new institution; there is no world to preview it in' };
+  if (!operationNamed(name)) return { status: 'invalid', code: 'unknownOperation', field: 'do', message: `do: '${name}' is not an operation Lectern knows` };
+  return undefined;
+}
+
+/**
+ * The preview of operation `name` with `args` by `principal` in an institution, on its world caught
+ * up to the store's latest revision. Unknown operations and a missing institution are refusals too.
+ */
+export async function previewOperation(lectern: Lectern, principal: Principal, institutionId: string, name: string, args: unknown, opts: PreviewOptions = {}): Promise<PreviewResult> {
+  const bad = notPreviewable(name);
+  const world = await lectern.refresh(institutionId);
+  if (bad) return { status: 'refused', revision: world?.revision ?? 0, refusal: bad };
+  if (!world) return { status: 'refused', revision: 0, refusal: { status: 'notFound', code: 'notFound', field: 'institution', message: `institution '${institutionId}' does not exist` } };
+  return preview(world, principal, operationNamed(name)!, args, opts);
+}
