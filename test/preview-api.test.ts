@@ -45,7 +45,7 @@ describe.each(DRIVERS)('POST /v1/preview (%s)', (driver) => {
     for (const u of ['root', 'ada', 'stu']) as[u] = { authorization: `Bearer ${(await auth.createToken(inst, u, 'test')).token}` };
     app = buildApp({ lectern, auth });
     await app.ready();
-  });
+  }, 300_000);
   afterAll(async () => {
     await app?.close();
     await store?.dropSchemaAndClose();
