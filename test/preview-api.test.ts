@@ -85,7 +85,7 @@ describe.each(DRIVERS)('POST /v1/preview (%s)', (driver) => {
     expect(arts.items).toBeUndefined();
     const student = (await call('stu', downloadsOff)).json();
     expect(student).toMatchObject({ status: 'refused', refusal: { status: 'denied' } });
-    const locked = (await call('root', { do: 'settings.set', with: { scope: 'physics', key: 'qa', value: 'on' } })).json();
+    const locked = (await call('root', { do: 'settings.set', with: { scope: 'section:phys101-a', key: 'qa', value: 'on' } })).json();
     expect(locked).toMatchObject({ status: 'refused', refusal: { status: 'conflict', code: 'lockedAbove', field: 'key' } });
     const invalid = (await call('root', { do: 'settings.set', with: { scope: 'science', key: 'coffee', value: 'on' } })).json();
     expect(invalid).toMatchObject({ status: 'refused', refusal: { status: 'invalid', field: 'key' } });
