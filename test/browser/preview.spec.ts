@@ -52,7 +52,8 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
-  const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, baseURL: base });
+  // bypassCSP: axe-core is injected as an inline script, as in sso.spec.ts (the console itself runs under the CSP).
+  const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, baseURL: base, bypassCSP: true });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
   await page.goto('/');
