@@ -27,7 +27,7 @@ function readRequest(file: string): { do: string; with: Record<string, unknown>;
 export function printPreview(r: PreviewResult, log: (l: string) => void): void {
   if (r.status === 'refused') {
     log(`refused (${r.refusal.status}): ${r.refusal.message}`);
-    for (const why of r.refusal.reasons ?? []) log(`  because ${why}`);
+    for (const why of (r.refusal.reasons ?? []).slice(1)) log(`  because ${why}`);
     return;
   }
   log(`at revision ${r.revision}: ${r.changes} row${r.changes === 1 ? '' : 's'} would change (${r.target})`);
