@@ -35,6 +35,7 @@ import { LtiService } from '../integrations/lti/launch.js';
 import { ltiPublicRoutes, ltiRoutes } from './lti.js';
 import { ssoPublicRoutes, ssoRoutes } from './sso.js';
 import { SingleSignOn } from '../services/sso.js';
+import { previewRoutes } from './preview.js';
 
 export interface AppOptions {
   lectern: Lectern;
@@ -116,6 +117,7 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
       await v1.register(scimTokenRoutes);
       await v1.register(ltiRoutes(lti));
       await v1.register(ssoRoutes);
+      await v1.register(previewRoutes);
     },
     { prefix: '/v1' },
   );

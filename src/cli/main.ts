@@ -14,6 +14,7 @@ import { registerServe } from './serve.js';
 import { registerLicenses } from './licenses.js';
 import { registerImports } from './imports.js';
 import { registerLti } from './lti.js';
+import { registerPreview } from './preview.js';
 
 /** Expands directories to the .yaml/.yml files in them, sorted. */
 async function scenarioFiles(paths: string[]): Promise<string[]> {
@@ -111,6 +112,7 @@ Exit codes:
   registerLicenses(cli, cfg);
   registerImports(cli, cfg);
   registerLti(cli, cfg);
+  registerPreview(cli, cfg);
   return cli;
 }
 

@@ -175,8 +175,11 @@ describe('the web console', () => {
     const downloads = page.getByRole('combobox', { name: 'Downloads' });
     await expect.poll(() => downloads.isEnabled()).toBe(true);
     await downloads.selectOption('audioOnly');
+    // Each change is saved once its preview is accepted (web/src/Preview.tsx; test/browser/preview.spec.ts).
+    await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
     await page.getByText('Downloads: Audio only at Faculty of Engineering.').waitFor();
-    await page.getByRole('checkbox', { name: 'Lock Downloads for the levels below' }).check();
+    await page.getByRole('checkbox', { name: 'Lock Downloads for the levels below' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
     await page.getByText('locked for the levels below').waitFor();
     await page.getByLabel('Unit', { exact: true }).selectOption('civil');
     await page.getByRole('img', { name: 'Locked at Faculty of Engineering' }).waitFor();

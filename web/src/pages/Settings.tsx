@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import { del, get, put, type Unit } from '../api';
 import { ErrorBox, Status, useAction, useLoad } from '../components';
+import { ConfirmWithPreview, type Operation } from '../Preview';
 import { navigate, useLocation } from '../router';
 import { UnitOptions } from './Users';
 
@@ -67,6 +68,12 @@ export function SettingsPage() {
     if (r) await view.refresh();
     setPending({});
     if (r) setMsg(`${LABEL[t.key] ?? t.key}: ${VALUE_LABEL[value] ?? value}${allowsOverride ? '' : ', locked for the levels below'} at ${where(scope)}.`);
+  };
+  // A toggle or lock is saved only after its preview ("what would change?") is accepted.
+  const [confirm, setConfirm] = useState<{ op: Operation; what: string; go: () => void } | null>(null);
+  const ask = (t: Toggle, value: string, allowsOverride: boolean) => {
+    const what = `${allowsOverride ? 'Setting' : 'Locking'} ${LABEL[t.key] ?? t.key} to ${VALUE_LABEL[value] ?? value} at ${where(scope)}`;
+    setConfirm({ op: { do: 'settings.set', with: { scope, key: t.key, value, allowsOverride } }, what, go: () => void set(t, value, allowsOverride) });
   };
   const clear = async (t: Toggle) => {
     const r = await a.run(() => del('/settings', { scope, key: t.key }));
@@ -146,11 +153,11 @@ export function SettingsPage() {
                   <td>
                     {bool ? (
                       <span className="switch-row">
-                        <input id={id} type="checkbox" role="switch" checked={value === 'on'} disabled={!t.mayChange || a.busy} onChange={(e) => void set(t, e.target.checked ? 'on' : 'off', allows)} aria-describedby={`${id}-why`} />
+                        <input id={id} type="checkbox" role="switch" checked={value === 'on'} disabled={!t.mayChange || a.busy} onChange={(e) => ask(t, e.target.checked ? 'on' : 'off', allows)} aria-describedby={`${id}-why`} />
                         <span aria-hidden="true">{VALUE_LABEL[value]}</span>
                       </span>
                     ) : (
-                      <select id={id} value={value} disabled={!t.mayChange || a.busy} onChange={(e) => void set(t, e.target.value, allows)} aria-describedby={`${id}-why`}>
+                      <select id={id} value={value} disabled={!t.mayChange || a.busy} onChange={(e) => ask(t, e.target.value, allows)} aria-describedby={`${id}-why`}>
                         {t.values.map((x) => (
                           <option key={x} value={x}>
                             {VALUE_LABEL[x] ?? x}
@@ -169,7 +176,7 @@ export function SettingsPage() {
                       aria-label={`Lock ${LABEL[t.key] ?? t.key} for the levels below`}
                       checked={lockedHere}
                       disabled={!t.mayChange || a.busy}
-                      onChange={(e) => void set(t, t.setHere?.value ?? t.value, !e.target.checked)}
+                      onChange={(e) => ask(t, t.setHere?.value ?? t.value, !e.target.checked)}
                     />
                   </td>
                   <td className="actions">
@@ -184,6 +191,17 @@ export function SettingsPage() {
             })}
           </tbody>
         </table>
+      )}
+      {confirm && (
+        <ConfirmWithPreview
+          op={confirm.op}
+          what={confirm.what}
+          onCancel={() => setConfirm(null)}
+          onConfirm={() => {
+            setConfirm(null);
+            confirm.go();
+          }}
+        />
       )}
     </section>
   );

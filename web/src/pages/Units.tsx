@@ -7,6 +7,7 @@ import { type Abilities, del, enc, get, patch, post, type Role, type Session, ty
 import { ErrorBox, Status, useAction, useLoad } from '../components';
 import { Link } from '../router';
 import { askConfirm } from './confirm';
+import { ConfirmWithPreview } from '../Preview';
 
 interface Institution {
   institution: { id: string; name: string; delegatedAdministration: boolean; studentLibrary: boolean; personalCaptureLicensing: 'site' | 'packs' | 'off' };
@@ -48,6 +49,8 @@ export function UnitsPage(_props: { session: Session }) {
   const [msg, setMsg] = useState('');
   const [unitMsg, setUnitMsg] = useState('');
 
+  // Delegated administration changes only after its preview is accepted (web/src/Preview.tsx).
+  const [da, setDa] = useState<boolean | null>(null);
   const setting = async (body: Record<string, unknown>, what: string) => {
     const r = await a.run(() => patch('/institution', body));
     if (r) {
@@ -116,11 +119,22 @@ export function UnitsPage(_props: { session: Session }) {
               id="da"
               checked={i.delegatedAdministration}
               disabled={!can || a.busy}
-              onChange={(e) => void setting({ delegatedAdministration: e.target.checked }, e.target.checked ? 'Delegated administration is on.' : 'Delegated administration is off.')}
+              onChange={(e) => setDa(e.target.checked)}
               aria-describedby="da-help"
             />
             <label htmlFor="da">Delegated administration</label>
           </div>
+          {da !== null && (
+            <ConfirmWithPreview
+              op={{ do: 'institution.configure', with: { delegatedAdministration: da } }}
+              what={`Turning delegated administration ${da ? 'on' : 'off'}`}
+              onCancel={() => setDa(null)}
+              onConfirm={() => {
+                setDa(null);
+                void setting({ delegatedAdministration: da }, da ? 'Delegated administration is on.' : 'Delegated administration is off.');
+              }}
+            />
+          )}
           <p id="da-help" className="muted">
             On: administrators have rights only at the units where they are listed. Turning it on lists every admin with no unit at the institution.
           </p>
