@@ -4,7 +4,7 @@
  * (ops/role.ts), which take a custom role's id where they take a staff role.
  */
 import { Type } from 'typebox';
-import { COLLECTION_LEVELS, LIBRARY_ROLES, SECTION_ROLES, STAFF_ROLES } from '../../domain/catalog.js';
+import { BUILT_IN_IDS, RENAME_KEYS } from '../../domain/roles.js';
 import { type Capability, formatCapability, readCapability } from '../../domain/capability.js';
 import { conflict, invalid, notFound } from '../../domain/outcome.js';
 import type { Change, CustomRoleRow, RoleNameRow } from '../../domain/rows.js';
@@ -12,8 +12,6 @@ import type { World } from '../../world/world.js';
 import { at, custom, defineOp, find, given, type Operation, put } from '../operation.js';
 import { type ArgsOf, type Field, id, mapping, oneOf, optional, text } from '../validate.js';
 
-/** The stable ids an institution may rename: built-in roles and access levels. */
-export const RENAMEABLE: readonly string[] = [...STAFF_ROLES, ...SECTION_ROLES, ...LIBRARY_ROLES, ...COLLECTION_LEVELS];
 
 const MAX_CAPABILITIES = 200;
 
@@ -73,7 +71,7 @@ export const customRoleOps: Record<string, Operation> = {
       capabilities: capabilities(),
     },
     load({ world: w, args }) {
-      if (RENAMEABLE.includes(args.id)) throw invalid('id', `'${args.id}' is a built-in role's id; a custom role needs its own`, 'reserved');
+      if (BUILT_IN_IDS.includes(args.id)) throw invalid('id', `'${args.id}' is a built-in role's id; a custom role needs its own`, 'reserved');
       if (args.unit !== undefined) find(w, 'unit', args.unit);
       if (w.customRole(args.id)) throw conflict('exists', `custom role ${args.id} already exists (change it with role.update)`, 'id');
       nameTaken(w, args.name);
@@ -120,7 +118,7 @@ export const customRoleOps: Record<string, Operation> = {
       const names = JSON.parse(args.names) as Record<string, unknown>;
       const out: [string, string][] = [];
       for (const [role, label] of Object.entries(names)) {
-        if (!RENAMEABLE.includes(role)) throw invalid('names', `'${role}' is not a built-in role or access level (${RENAMEABLE.join(', ')})`, 'enum');
+        if (!RENAME_KEYS.includes(role)) throw invalid('names', `'${role}' is not a built-in role or access level (${RENAME_KEYS.join(', ')})`, 'enum');
         if (label === null || label === '') {
           out.push([role, '']);
           continue;
