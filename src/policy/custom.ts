@@ -127,33 +127,36 @@ export function viaCustomRoles(q: Query, rule: Rule): Decision | undefined {
  * Does the actor hold `cap` at `scope`, and why: a system admin; an admin over the scope's unit;
  * or a custom role carrying it (as broadly) at a unit containing the scope, or at the same section.
  */
-export function holdsAt(actor: Actor, cap: Capability, scope: CustomScope): string | undefined {
+export function holdsAt(actor: Actor, cap: Capability, scope: CustomScope): { why: string } | undefined {
   const w = actor.world;
   if (actor instanceof CapabilityActor) return undefined;
-  if (actor.isSystemAdmin) return because`${actor.name} is a system admin`;
+  if (actor.isSystemAdmin) return { why: because`${actor.name} is a system admin` };
   const unit = unitOfScope(w, scope);
   if (unit === undefined) return undefined;
   const over = actor.adminUnitOver(unit);
-  if (over !== undefined) return because`${actor.name} is admin of ${w.tree.name(over)}, which contains ${describeCustomScope(w, scope)}`;
+  if (over !== undefined) return { why: because`${actor.name} is admin of ${w.tree.name(over)}, which contains ${describeCustomScope(w, scope)}` };
   if (actor.principal.kind !== 'user' || actor.foreign) return undefined;
   for (const g of w.customGrantsOf(actor.principal.userId) ?? []) {
     const fits = g.scopeType === 'unit' ? w.tree.within(unit, g.scopeId) : scope.type === 'section' && g.scopeId === scope.id;
     if (!fits) continue;
     if (w.capabilitiesOf(g.roleId).some((h) => covers(h, cap))) {
-      return because`${actor.name} holds the custom role ${w.customRole(g.roleId)?.name ?? g.roleId} at ${describeCustomScope(w, scopeOfGrant(g))}, which carries ${formatCapability(cap)}`;
+      return { why: because`${actor.name} holds the custom role ${w.customRole(g.roleId)?.name ?? g.roleId} at ${describeCustomScope(w, scopeOfGrant(g))}, which carries ${formatCapability(cap)}` };
     }
   }
   return undefined;
 }
 
-/** The first capability of `caps` that is never in a custom role or that the actor does not hold at `scope`. */
+/**
+ * The first capability of `caps` that is never in a custom role or that the actor does not hold at
+ * `scope`, in words (a non-empty marker when reasons are not being built).
+ */
 function capabilitiesProblem(actor: Actor, caps: readonly Capability[], scope: CustomScope, implemented: (a: Action) => boolean): string | undefined {
   const w = actor.world;
   for (const c of caps) {
     const never = neverInCustomRole(c);
     if (never) return never;
-    if (!implemented(c.action)) return because`${c.action} is not implemented yet, so no role carries it`;
-    if (!holdsAt(actor, c, scope)) return because`${actor.name} does not hold ${formatCapability(c)} at ${describeCustomScope(w, scope)}, so cannot give it`;
+    if (!implemented(c.action)) return because`${c.action} is not implemented yet, so no role carries it` || 'refused';
+    if (!holdsAt(actor, c, scope)) return because`${actor.name} does not hold ${formatCapability(c)} at ${describeCustomScope(w, scope)}, so cannot give it` || 'refused';
   }
   return undefined;
 }
@@ -228,5 +231,5 @@ export function decideCustomGrant(actor: Actor, targetId: string, role: CustomRo
     target = staff ? deny(because`${targetId} holds a staff role (${staff.role}); only an admin changes their roles`) : allow(because`${targetId} holds no staff role`);
   }
   if (!target.allow) return target;
-  return allow(because`${may}`, because`${actor.name} holds every capability of ${role.name} at ${where}`);
+  return allow(may.why, because`${actor.name} holds every capability of ${role.name} at ${where}`);
 }
