@@ -185,6 +185,19 @@ describe.each(DRIVERS)('custom roles (%s)', (driver) => {
     expect(rebuilt.capabilitiesOf('listener')).toEqual([{ action: 'media.view' }, { action: 'media.download', narrow: { format: 'audio' } }]);
   });
 
+  it('a holder who may grant passes on only what they hold themselves (no chain escalates)', async () => {
+    ok(await run('ada', 'role.define', { id: 'granter', name: 'Granter', unit: 'science', capabilities: ['role.grant', 'media.view'] }));
+    ok(await run('ada', 'role.define', { id: 'looker', name: 'Looker', unit: 'science', capabilities: ['media.view'] }));
+    ok(await run('ada', 'role.grant', { user: 'mon', role: 'granter', scope: 'physics' }));
+    // captioner carries media.editTranscripts, which mon does not hold
+    await refused('mon', 'role.grant', { user: 'stu2', role: 'captioner', scope: 'physics' }, 'denied', /mon does not hold media.editTranscripts at unit Physics/);
+    await refused('mon', 'role.grant', { user: 'stu2', role: 'looker', scope: 'science' }, 'denied'); // above where mon holds it
+    ok(await run('mon', 'role.grant', { user: 'stu2', role: 'looker', scope: 'physics' }));
+    ok(await run('mon', 'role.revoke', { user: 'stu2', role: 'looker', scope: 'physics' }));
+    await refused('mon', 'role.grant', { user: 'ins', role: 'looker', scope: 'physics' }, 'denied', /holds a staff role/);
+    ok(await run('ada', 'role.revoke', { user: 'mon', role: 'granter' }));
+  });
+
   it('GET /v1/roles lists built-in and custom roles with capabilities and scope kind, for admins', async () => {
     const r = await app.inject({ method: 'GET', url: '/v1/roles', headers: as.ada });
     expect(r.statusCode).toBe(200);
