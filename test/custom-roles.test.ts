@@ -13,6 +13,10 @@ import { Auth } from '../src/services/auth.js';
 import { Lectern } from '../src/services/lectern.js';
 import type { Store } from '../src/store/store.js';
 import { World } from '../src/world/world.js';
+import { Readable } from 'node:stream';
+import { exportCsv, importCsv } from '../src/services/imports/csv.js';
+import { roleGrantKind } from '../src/services/imports/kinds.js';
+import type { RowResult } from '../src/services/lectern.js';
 import { DRIVERS, ok, openTestStore, smallInstitution } from './helpers.js';
 
 type Json = Record<string, unknown>;
@@ -196,6 +200,28 @@ describe.each(DRIVERS)('custom roles (%s)', (driver) => {
     ok(await run('mon', 'role.revoke', { user: 'stu2', role: 'looker', scope: 'physics' }));
     await refused('mon', 'role.grant', { user: 'ins', role: 'looker', scope: 'physics' }, 'denied', /holds a staff role/);
     ok(await run('ada', 'role.revoke', { user: 'mon', role: 'granter' }));
+  });
+
+  it('the role grants CSV takes a custom role id, refuses row by row as role.grant would, and exports names', async () => {
+    const csv = 'User,Role,Scope\r\nstu,listener,arts\r\nstu,monitor,section:sec2\r\nstu,listener,nowhere\r\n';
+    const rows = async (p: Principal) => {
+      const out: RowResult[] = [];
+      for await (const b of importCsv(lectern, p, inst, roleGrantKind, Readable.from([csv]))) out.push(...b);
+      return out.map((r) => r.status);
+    };
+    expect(await rows(who('chad'))).toEqual(['denied', 'denied', 'invalid']);
+    expect(await rows(who('root'))).toEqual(['ok', 'ok', 'invalid']);
+    const w = await world();
+    expect(w.customGrantsOf('stu')?.map((g) => `${g.roleId}@${g.scopeId}`).sort()).toEqual(['listener@arts', 'monitor@sec2']);
+    const text = [...exportCsv(roleGrantKind, w, who('root'))].join('');
+    expect(text).toContain('\r\n,stu,listener,arts,Audio listener\r\n');
+    expect(text).toContain('\r\n,stu,monitor,section:sec2,Exam monitor\r\n');
+    // Read back, it changes nothing.
+    const again: RowResult[] = [];
+    for await (const b of importCsv(lectern, who('root'), inst, roleGrantKind, Readable.from([text]))) again.push(...b);
+    expect(again.every((r) => r.status === 'ok' && !r.changed)).toBe(true);
+    ok(await run('root', 'role.revoke', { user: 'stu', role: 'listener' }));
+    ok(await run('root', 'role.revoke', { user: 'stu', role: 'monitor' }));
   });
 
   it('GET /v1/roles lists built-in and custom roles with capabilities and scope kind, for admins', async () => {

@@ -22,12 +22,15 @@ interface CustomLoaded {
 }
 
 /** The user, the staff role and its scope, normalised (SPEC §4); or a custom role and its scope. */
-function load({ world: w, args }: { world: World; args: ArgsOf<typeof ARGS> }): { userId: string; role: StaffRole; scope: Scope; custom?: undefined } | CustomLoaded {
+function load({ world: w, args }: { world: World; args: ArgsOf<typeof ARGS> }, revoking = false): { userId: string; role: StaffRole; scope: Scope; custom?: undefined } | CustomLoaded {
   const { role } = args;
   const customRole = isStaffRole(role) ? undefined : w.customRole(role);
   if (customRole) {
     find(w, 'user', args.user);
-    // No scope: the role's home unit for a unit role; for a revoke, every grant of it.
+    // No scope: for a revoke, every grant of it; for a grant, a unit role's home unit.
+    if (args.scope === undefined && revoking) {
+      return { userId: args.user, custom: { institutionId: w.institutionId, userId: args.user, roleId: role, scopeType: customRole.scopeKind, scopeId: '' }, all: true };
+    }
     const scope = args.scope === undefined ? (customRole.scopeKind === 'unit' ? { type: 'unit' as const, id: customRole.unitId } : undefined) : parseCustomScope(w, args.scope);
     if (!scope) throw invalid('scope', args.scope === undefined ? `${customRole.name} is a section role: name the section (section:<id>)` : `'${args.scope}' is not an org unit or a section`, 'format');
     const problem = customScopeProblem(w, customRole, scope);
@@ -93,14 +96,14 @@ export const roleOps: Record<string, Operation> = {
   'role.revoke': defineOp({
     action: 'role.revoke',
     args: ARGS,
-    load,
+    load: (ctx) => load(ctx, true),
     on: at('user', 'user'),
     plan({ world: w, loaded }) {
       if (loaded.custom) {
         const c = loaded.custom;
         const all = w.customGrantsOf(loaded.userId)?.filter((g) => g.roleId === c.roleId) ?? [];
         const removing = loaded.all ? all : all.filter((g) => g.scopeType === c.scopeType && g.scopeId === c.scopeId);
-        if (removing.length === 0) throw notFound('role', `${loaded.userId}'s grant of`, `${w.customRole(c.roleId)!.name} at ${c.scopeType} ${c.scopeId}`);
+        if (removing.length === 0) throw notFound('role', `${loaded.userId}'s grant of`, loaded.all ? w.customRole(c.roleId)!.name : `${w.customRole(c.roleId)!.name} at ${c.scopeType} ${c.scopeId}`);
         return { changes: removing.map((row) => ({ table: 'customRoleGrant' as const, op: 'del' as const, row })), target: `user:${loaded.userId}` };
       }
       const { userId, role, scope } = loaded;
