@@ -28,7 +28,8 @@ export function renameKeyOf(kind: RoleModel['kind'], id: string): string {
   return kind === 'library' || kind === 'collection' ? `${kind}.${id}` : id;
 }
 
-const ADMIN_ACTIONS: Action[] = ACTIONS.filter((a) => !a.startsWith('platform.') && a !== 'institution.create');
+/** License packs are the platform's (system admins create and change them), like platform.* and institution.create. */
+const ADMIN_ACTIONS: Action[] = ACTIONS.filter((a) => !a.startsWith('platform.') && a !== 'institution.create' && a !== 'licensePack.create' && a !== 'licensePack.update');
 
 const TEACHING_MEDIA: Action[] = ['media.view', 'media.editDetails', 'media.download', 'media.copy', 'media.share', 'media.publish', 'media.post', 'media.reprocess', 'media.changeState'];
 
@@ -55,8 +56,8 @@ const BUILT_IN: Omit<RoleModel, 'label'>[] = [
     kind: 'staff',
     scopeKind: 'root',
     description: 'Manages Personal Capture license packs and seats.',
-    capabilities: ['license.view', 'license.assign', 'license.revoke', 'license.import', 'license.export', 'licensePack.create', 'licensePack.update'],
-    limits: 'At the institution root only; seats go to active academic staff.',
+    capabilities: ['license.view', 'license.assign', 'license.revoke', 'license.import', 'license.export'],
+    limits: 'At the institution root only; seats go to active academic staff; packs themselves are created and changed by system admins.',
   },
   {
     id: 'scheduler',
