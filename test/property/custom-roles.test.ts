@@ -72,13 +72,12 @@ export const counts = { runs: 0, steps: 0, applied: 0, refused: 0, holders: 0, h
 function apply(w: World, principal: Principal, op: string, args: Record<string, unknown>): boolean {
   try {
     const { plan } = BASE_OPERATIONS[op]!.evaluate(w, principal, args, { explain: !!process.env.DEBUG_CR });
-    if (process.env.DEBUG_CR) console.log("APPLIED", op, JSON.stringify(args));
     for (const c of plan.changes) w.apply(c as Change);
     w.revision++;
     return true;
   } catch (e) {
     if (e instanceof Refused) {
-      if (process.env.DEBUG_CR) console.log(op, JSON.stringify(args), JSON.stringify(e.refusal ?? e.message).slice(0, 300));
+      if (process.env.DEBUG_CR) console.log(`refused ${op}`, JSON.stringify(args), JSON.stringify(e.refusal ?? e.message).slice(0, 300));
       return false;
     }
     throw e;
@@ -209,7 +208,6 @@ describe('custom roles: no sequence of definitions and grants escalates (against
 
         const holders = [...new Set([...w.tables.customRoleGrant.values()].map((g) => g.userId))];
         counts.holders += holders.length;
-        if (process.env.DEBUG_CR) console.log("HOLDERS", w.tables.customRoleGrant.size, holders.length);
         const next = queryGenerator(before, qseed);
         const couldBefore = new Map<string, boolean>();
         for (let i = 0; i < QUERIES; i++) {
