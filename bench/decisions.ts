@@ -35,6 +35,8 @@ export function buildFloor(w: Workload) {
   const mediaSection = new Map<string, string>();
   const enrolled = new Map<string, string>();
   const adminUnits = new Map<string, string[]>();
+  const customUnit = new Map<string, { unit?: string; section?: string; actions: Set<string> }[]>();
+  const customActions = new Map<string, Set<string>>();
   const parent = new Map<string, string | null>();
   const unitSettings = new Map<string, Map<string, { value: string; locked: boolean }>>();
   for (const c of w.rows) {
@@ -68,6 +70,14 @@ export function buildFloor(w: Workload) {
       case 'roleGrant':
         if (r.role === 'admin' && r.scopeType === 'unit') adminUnits.set(r.userId!, [...(adminUnits.get(r.userId!) ?? []), r.scopeId!]);
         break;
+      case 'customRole':
+        customActions.set(r.id!, new Set((JSON.parse(r.capabilities!) as { action: string }[]).map((c) => c.action)));
+        break;
+      case 'customRoleGrant': {
+        const g = { ...(r.scopeType === 'unit' ? { unit: r.scopeId! } : { section: r.scopeId! }), actions: customActions.get(r.roleId!)! };
+        customUnit.set(r.userId!, [...(customUnit.get(r.userId!) ?? []), g]);
+        break;
+      }
       case 'setting': {
         let m = unitSettings.get(r.scopeId!);
         if (!m) unitSettings.set(r.scopeId!, (m = new Map()));
@@ -103,14 +113,21 @@ export function buildFloor(w: Workload) {
     for (const x of a) if (anc.has(x)) return true;
     return false;
   };
+  const viaCustom = (user: string, action: string, section: string): boolean => {
+    const gs = customUnit.get(user);
+    if (!gs) return false;
+    for (const g of gs) if (g.actions.has(action) && (g.section === section || (g.unit !== undefined && ancestors.get(sectionUnit.get(section)!)!.has(g.unit)))) return true;
+    return false;
+  };
   return (c: CheckSpec): boolean => {
     const [type, id] = [c.resource.slice(0, c.resource.indexOf(':')), c.resource.slice(c.resource.indexOf(':') + 1)];
     if (type === 'media') {
       const section = mediaSection.get(id)!;
       if (adminOver(c.user, sectionUnit.get(section)!)) return true;
+      if (c.action === 'media.editTranscripts') return mediaOwner.get(id) === c.user || viaCustom(c.user, c.action, section);
       if (mediaOwner.get(id) === c.user) return true;
       const role = enrolled.get(c.user + '\u0000' + section);
-      if (c.action === 'media.view') return role !== undefined;
+      if (c.action === 'media.view') return role !== undefined || viaCustom(c.user, c.action, section);
       if (role === 'instructor' || role === 'teaching_assistant') return true;
       if (role !== 'student') return false;
       const d = downloads.get(section)!;
@@ -121,6 +138,7 @@ export function buildFloor(w: Workload) {
     }
     if (type === 'section') {
       if (adminOver(c.user, sectionUnit.get(id)!)) return true;
+      if (c.action === 'section.view') return enrolled.has(c.user + '\u0000' + id) || viaCustom(c.user, c.action, id);
       const role = enrolled.get(c.user + '\u0000' + id);
       return role === 'instructor' || (role === 'teaching_assistant' && c.action !== 'section.settings');
     }
@@ -129,6 +147,58 @@ export function buildFloor(w: Workload) {
 }
 
 type Measured = ReturnType<typeof measureTogether>[number];
+
+/**
+ * Custom-role holders (docs/ROLES.md) in the mix: a captioning assistant role (media.view,
+ * media.editTranscripts) held at units, an exam monitor role (section.view, media.view) held at
+ * sections, granted to about 2% of students; their checks are 5% of the run. Rows go into the
+ * workload before the world is built, and the floor learns them too.
+ */
+export function addCustomRoles(wl: Workload, checks: CheckSpec[], seed = 21): { holders: number; checks: number } {
+  let x = seed >>> 0;
+  const rand = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 4294967296);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const inst = wl.institutionId;
+  const role = (id: string, name: string, scopeKind: 'unit' | 'section', caps: string[]) =>
+    wl.rows.push({ table: 'customRole', op: 'put', row: { institutionId: inst, id, name, description: '', scopeKind, unitId: inst, capabilities: JSON.stringify(caps.map((action) => ({ action }))) } });
+  role('captioning_assistant', 'Captioning assistant', 'unit', ['media.view', 'media.editTranscripts']);
+  role('exam_monitor', 'Exam monitor', 'section', ['section.view', 'media.view']);
+  const holders: { user: string; unit?: string; section?: string }[] = [];
+  const count = Math.max(10, Math.round(wl.students.length * 0.02));
+  for (let i = 0; i < count; i++) {
+    const user = pick(wl.students);
+    if (i % 2 === 0) {
+      const unit = pick(wl.units);
+      holders.push({ user, unit });
+      wl.rows.push({ table: 'customRoleGrant', op: 'put', row: { institutionId: inst, userId: user, roleId: 'captioning_assistant', scopeType: 'unit', scopeId: unit } });
+    } else {
+      const section = pick(wl.sections);
+      holders.push({ user, section });
+      wl.rows.push({ table: 'customRoleGrant', op: 'put', row: { institutionId: inst, userId: user, roleId: 'exam_monitor', scopeType: 'section', scopeId: section } });
+    }
+  }
+  // Replace one check in twenty with a holder's: their media, transcripts, downloads (never theirs) and sections.
+  const bySection = new Map<string, string[]>();
+  for (const [m, s] of wl.mediaSection) {
+    let l = bySection.get(s);
+    if (!l) bySection.set(s, (l = []));
+    if (l.length < 8) l.push(m);
+  }
+  let replaced = 0;
+  for (let i = 0; i < checks.length; i += 20) {
+    const h = pick(holders);
+    const section = h.section ?? pick(wl.sections);
+    const media = pick(bySection.get(section) ?? wl.media);
+    const k = rand();
+    checks[i] =
+      k < 0.5 ? { user: h.user, action: 'media.view', resource: `media:${media}` }
+      : k < 0.75 ? { user: h.user, action: 'media.editTranscripts', resource: `media:${media}` }
+      : k < 0.9 ? { user: h.user, action: 'media.download', resource: `media:${media}`, context: { format: 'video', at: '2026-10-15T10:00:00Z' } }
+      : { user: h.user, action: 'section.view', resource: `section:${section}` };
+    replaced++;
+  }
+  return { holders: holders.length, checks: replaced };
+}
 
 function time(fn: () => void): number {
   const t = process.hrtime.bigint();
@@ -176,6 +246,8 @@ function measureTogether<C extends CheckSpec>(checks: C[], asks: ((c: C) => bool
 export async function run(opts: BenchOptions): Promise<unknown> {
   const scale = opts.scale;
   const wl = generateWorkload(scale);
+  const checks = generateChecks(wl, Math.max(20_000, Math.round(1_000_000 * Math.min(1, scale * 4))));
+  const custom = addCustomRoles(wl, checks);
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
   let world!: World;
@@ -186,7 +258,6 @@ export async function run(opts: BenchOptions): Promise<unknown> {
   const heapWorld = process.memoryUsage().heapUsed - heapBefore;
   const enrollments = wl.counts.enrollment ?? 0;
   const floorAsk = buildFloor(wl);
-  const checks = generateChecks(wl, Math.max(20_000, Math.round(1_000_000 * Math.min(1, scale * 4))));
   const principals = new Map<string, Principal>();
   const principal = (u: string): Principal => {
     let p = principals.get(u);
@@ -214,13 +285,14 @@ export async function run(opts: BenchOptions): Promise<unknown> {
     floor,
     ratio: { p50: +(lectern.p50us / floor.p50us).toFixed(2), p99: +(lectern.p99us / floor.p99us).toFixed(2), throughput: +(floor.perSecond / lectern.perSecond).toFixed(2) },
     agreementWithFloor: +(agree / checks.length).toFixed(4),
+    customRoles: { holders: custom.holders, checks: custom.checks },
   };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/decisions.json', JSON.stringify(result, null, 2) + '\n');
   const md = [
     `# In-process decisions (scale ${scale}, ${result.date.slice(0, 10)}, ${result.machine})`,
     '',
-    `World: ${Object.entries(wl.counts).map(([k, v]) => `${v.toLocaleString('en')} ${k}`).join(', ')}.`,
+    `World: ${Object.entries(wl.counts).map(([k, v]) => `${v.toLocaleString('en')} ${k}`).join(', ')}; ${custom.holders} custom-role holders, whose checks are ${custom.checks.toLocaleString('en')} of the run.`,
     `Cold build ${result.world.coldBuildMs} ms; world heap ${result.world.heapMB} MB (${result.world.bytesPerEnrollmentEquivalent} bytes per enrollment); RSS ${result.world.rssMB} MB.`,
     '',
     '| engine | checks | checks/s | p50 µs | p99 µs | p99.9 µs |',

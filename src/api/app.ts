@@ -14,6 +14,7 @@ import { DirectoryError } from '../services/directory/index.js';
 import type { Lectern } from '../services/lectern.js';
 import { auditRoutes } from './audit.js';
 import { collectionRoutes } from './collections.js';
+import { roleRoutes } from './roles.js';
 import { libraryRoutes } from './libraries.js';
 import { authenticate } from './authn.js';
 import { checkRoutes } from './checks.js';
@@ -118,6 +119,7 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
       await v1.register(ltiRoutes(lti));
       await v1.register(ssoRoutes);
       await v1.register(previewRoutes);
+      await v1.register(roleRoutes);
     },
     { prefix: '/v1' },
   );

@@ -27,7 +27,11 @@ function view(u: UserRow) {
 }
 
 function rolesOf(c: Caller, userId: string) {
-  return c.world.grantsOf(userId).map((g) => ({ role: g.role, scope: g.scopeType === 'unit' ? g.scopeId : g.scopeType === 'platform' ? 'platform' : null }));
+  const w = c.world;
+  const staff: { role: string; scope: string | null; name?: string }[] = w.grantsOf(userId).map((g) => ({ role: g.role, scope: g.scopeType === 'unit' ? g.scopeId : g.scopeType === 'platform' ? 'platform' : null }));
+  // Custom roles (docs/ROLES.md), with their names; a section scope is written section:<id>.
+  for (const g of w.customGrantsOf(userId) ?? []) staff.push({ role: g.roleId, scope: g.scopeType === 'section' ? `section:${g.scopeId}` : g.scopeId, name: w.customRole(g.roleId)?.name ?? g.roleId });
+  return staff;
 }
 
 /** May the caller grant some staff role to this user somewhere? (Asked of policy, unit by unit.) */

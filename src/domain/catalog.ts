@@ -146,6 +146,8 @@ export const ACTIONS = [
   'scim.configure', 'scim.view',
   'lti.configure', 'lti.view', 'lti.launch', 'lti.sync',
   'identityProvider.configure', 'identityProvider.view',
+  // Custom roles and institution role names (issue 21, docs/ROLES.md).
+  'role.view', 'role.define', 'role.update', 'role.delete', 'institution.renameRoles',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

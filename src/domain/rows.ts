@@ -322,6 +322,37 @@ export interface IdentityProviderRow {
   secret: string;
 }
 
+/**
+ * A role an institution defines (docs/ROLES.md): granted at an org unit (scopeKind unit) or at a
+ * section (scopeKind section), within its home unit. `capabilities` is the JSON of
+ * `{ action, narrow? }[]`, each an action of the catalogue, optionally narrowed by context values.
+ */
+export interface CustomRoleRow {
+  institutionId: string;
+  id: string;
+  name: string;
+  description: string;
+  scopeKind: 'unit' | 'section';
+  unitId: string;
+  capabilities: string;
+}
+
+/** A custom role held by a user at an org unit or a section. */
+export interface CustomRoleGrantRow {
+  institutionId: string;
+  userId: string;
+  roleId: string;
+  scopeType: 'unit' | 'section';
+  scopeId: string;
+}
+
+/** An institution's display name for a role or an access level (its id stays the API's). */
+export interface RoleNameRow {
+  institutionId: string;
+  role: string;
+  label: string;
+}
+
 export interface TableRows {
   institution: InstitutionRow;
   unit: UnitRow;
@@ -357,6 +388,9 @@ export interface TableRows {
   ltiAccount: LtiAccountRow;
   ltiEnrollment: LtiEnrollmentRow;
   identityProvider: IdentityProviderRow;
+  customRole: CustomRoleRow;
+  customRoleGrant: CustomRoleGrantRow;
+  roleName: RoleNameRow;
 }
 export type TableName = keyof TableRows;
 
@@ -396,6 +430,9 @@ export const TABLE_KEYS = {
   ltiAccount: ['institutionId', 'platformId', 'sub'],
   ltiEnrollment: ['institutionId', 'sectionId', 'userId'],
   identityProvider: ['institutionId', 'id'],
+  customRole: ['institutionId', 'id'],
+  customRoleGrant: ['institutionId', 'userId', 'roleId', 'scopeType', 'scopeId'],
+  roleName: ['institutionId', 'role'],
 } as const satisfies { [T in TableName]: readonly (keyof TableRows[T])[] };
 
 export type Change = {

@@ -6,6 +6,7 @@
 import { ROLE_LABEL, type StaffRole } from '../domain/catalog.js';
 import type { RoleGrantRow } from '../domain/rows.js';
 import type { World } from '../world/world.js';
+import { labelOf } from '../domain/labels.js';
 
 /** The authenticated caller. `system` is Lectern itself loading a world; it is never a person. */
 export type Principal =
@@ -38,8 +39,9 @@ export function describeScope(w: World, s: Scope): string {
 }
 
 export function describeGrant(w: World, role: StaffRole, s: Scope): string {
-  if (s.type !== 'none') return `${ROLE_LABEL[role]} at ${describeScope(w, s)}`;
-  if (role !== 'admin') return `${ROLE_LABEL[role]} with no listed unit`;
+  const label = labelOf(role, ROLE_LABEL[role], w.roleLabels());
+  if (s.type !== 'none') return `${label} at ${describeScope(w, s)}`;
+  if (role !== 'admin') return `${label} with no listed unit`;
   return s.listedOnly ? 'admin with rights only where listed' : 'admin with no listed unit (institution-level while delegated administration is off)';
 }
 

@@ -221,6 +221,8 @@ export function baseOf(w: World, userId: string): string {
   const u = w.user(userId);
   if (!u) return 'x';
   if (u.status !== 'active') return '0';
+  // A custom role's holder stands apart: what the role gives is theirs alone (docs/ROLES.md).
+  if (w.customGrantsOf(userId)?.length) return `c:${userId}`;
   return libraryless(w, userId) ? '1L' : '1';
 }
 
@@ -423,6 +425,18 @@ export function reachOfChange(w: World, c: Change, r: Reach): void {
     case 'libraryMember':
       libraryMedia(w, c.row.libraryId, r);
       return;
+    case 'customRoleGrant':
+      // A custom grant gives its holder admin-like reach for some actions: ask them about everything.
+      r.user(c.row.userId);
+      r.everything();
+      return;
+    case 'customRole':
+      // A definition change moves every holder of the role, wherever they hold it.
+      r.everything();
+      r.everyone();
+      return;
+    case 'roleName':
+      return; // names for display only; no decision reads them
     case 'schedule':
     case 'room':
     case 'device':

@@ -9,7 +9,7 @@
 import { allow, because, deny, type Decision } from '../domain/outcome.js';
 import type { Query, RuleTable } from './types.js';
 
-export const IMPORT_KINDS = ['users', 'units', 'terms', 'courses', 'sections', 'enrollments', 'schedules', 'members', 'licenses'] as const;
+export const IMPORT_KINDS = ['users', 'units', 'terms', 'courses', 'sections', 'enrollments', 'schedules', 'members', 'licenses', 'roles'] as const;
 // SPEC §10: a scheduler imports these kinds only (enrolling an instructor is a single operation).
 const SCHEDULER_IMPORTS: readonly string[] = ['terms', 'courses', 'sections', 'schedules'];
 

@@ -22,6 +22,9 @@ import { captureRules } from './capture.js';
 import { scimRules } from './scim.js';
 import { ltiRules } from './lti.js';
 import { identityRules } from './identity.js';
+import { customRoleGrant, customRoleRules } from './customRules.js';
+import { viaCustomRoles } from './custom.js';
+import { setLabels } from '../domain/labels.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { grantWithinRights, isStaff, mayGrant, mayReachUser, mayTouchUser, normaliseScope } from './role.js';
@@ -45,6 +48,7 @@ function roleChange(q: Query): Decision {
   const target = typeof context.user === 'string' ? context.user : resource.type === 'user' ? resource.id : undefined;
   if (!target) return deny('which user? the context names no user');
   const role = context.role;
+  if (typeof role === 'string' && !isStaffRole(role) && world.customRole(role)) return customRoleGrant(q, target, world.customRole(role)!);
   if (typeof role !== 'string' || !isStaffRole(role)) return deny(because`'${String(role)}' is not a staff role`);
   let scope: Scope = { type: 'none' };
   const rawScope = typeof context.scope === 'string' ? context.scope : resource.type === 'unit' ? resource.id : undefined;
@@ -136,6 +140,7 @@ const RULE_TABLE: RuleTable = {
   ...scimRules,
   ...ltiRules,
   ...identityRules,
+  ...customRoleRules,
 };
 
 const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);
@@ -168,6 +173,18 @@ export function decide(
 }
 
 function decideNow(world: World, principal: Principal, action: string, resource: string | ResourceRef, context: Readonly<Record<string, unknown>>): Decision {
+  const labels = world.roleLabels();
+  if (labels === undefined) return decideWith(world, principal, action, resource, context);
+  // The institution's role names word the reasons (docs/ROLES.md).
+  const before = setLabels(labels);
+  try {
+    return decideWith(world, principal, action, resource, context);
+  } finally {
+    setLabels(before);
+  }
+}
+
+function decideWith(world: World, principal: Principal, action: string, resource: string | ResourceRef, context: Readonly<Record<string, unknown>>): Decision {
   const ref = typeof resource === 'string' ? parseResource(resource) : resource;
   if (!ref) return deny(because`'${String(resource)}' is not a resource (write type:id)`);
   const rule = RULES.get(action as Action);
@@ -181,5 +198,9 @@ function decideNow(world: World, principal: Principal, action: string, resource:
     const u = principal.kind === 'user' ? world.user(principal.userId) : undefined;
     return deny(u ? because`${actor.name} is deactivated` : because`${actor.name} is not a user of ${world.institutionId}`);
   }
-  return rule({ world, actor, action: action as Action, resource: ref, context, found });
+  const q: Query = { world, actor, action: action as Action, resource: ref, context, found };
+  const d = rule(q);
+  // A custom role adds to what the rules give its holder; it never lifts a state rule (a lock).
+  if (d.allow || d.conflict !== undefined || principal.kind !== 'user') return d;
+  return viaCustomRoles(q, rule) ?? d;
 }

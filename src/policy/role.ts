@@ -9,6 +9,7 @@
 import { ROLE_LABEL, type StaffRole } from '../domain/catalog.js';
 import { allow, because, type Decision, deny } from '../domain/outcome.js';
 import type { World } from '../world/world.js';
+import { labelOf } from '../domain/labels.js';
 import { type Actor, describeGrant, describeScope, scopeOf, type Scope } from './actor.js';
 
 /** May `actor` grant (or revoke) `role` at `scope`? */
@@ -134,7 +135,7 @@ export function decideRoleChange(actor: Actor, targetId: string, role: StaffRole
  * spellings into the stored scope, or says why it cannot be granted there.
  */
 export function normaliseScope(w: World, role: StaffRole, scope: Scope): { scope: Scope } | { error: string } {
-  const label = ROLE_LABEL[role];
+  const label = labelOf(role, ROLE_LABEL[role], w.roleLabels());
   if (role === 'system_admin') {
     return scope.type === 'unit' ? { error: `${label} is a platform role and takes no unit` } : { scope: { type: 'platform' } };
   }

@@ -10,6 +10,7 @@ import type { World } from '../world/world.js';
 import type { Actor } from './actor.js';
 import { describeEffective, effective } from './settings.js';
 import type { Query, RuleTable } from './types.js';
+import { labelOf, withArticle } from '../domain/labels.js';
 
 const ROLE_WORDS: Record<SectionRole, string> = {
   instructor: 'an instructor',
@@ -18,7 +19,10 @@ const ROLE_WORDS: Record<SectionRole, string> = {
   guest_presenter: 'a guest presenter',
   student_presenter: 'a student presenter',
 };
-export const roleWords = (r: SectionRole): string => ROLE_WORDS[r];
+export const roleWords = (r: SectionRole): string => {
+  const renamed = labelOf(r, '');
+  return renamed ? withArticle(renamed) : ROLE_WORDS[r];
+};
 
 export function sectionRole(actor: Actor, sectionId: string): SectionRole | undefined {
   return actor.principal.kind === 'user' && !actor.foreign ? actor.world.sectionRole(actor.principal.userId, sectionId) : undefined;

@@ -26,7 +26,7 @@ const SPEC_OPERATIONS = new Set([
 /** World sections that later work builds. */
 const PENDING_SECTIONS: string[] = [];
 const TEACHING_SECTIONS = ['terms', 'courses', 'sections', 'rooms', 'devices', 'schedules', 'classes', 'libraries', 'media', 'settings', 'licensePacks', 'collections'];
-const KNOWN_SECTIONS = new Set(['institution', 'units', 'users', 'steps', 'checks', 'description', ...TEACHING_SECTIONS, ...PENDING_SECTIONS]);
+const KNOWN_SECTIONS = new Set(['institution', 'units', 'roles', 'users', 'steps', 'checks', 'description', ...TEACHING_SECTIONS, ...PENDING_SECTIONS]);
 
 export interface Failure {
   line: number;
@@ -162,6 +162,13 @@ async function loadWorld(lectern: Lectern, src: Source, data: Record<string, unk
     }
   };
   await addUnits(data.units, institutionId, ['units']);
+
+  // Custom roles (docs/ROLES.md): each { id, name, description?, scope?, unit?, capabilities }, defined
+  // by Lectern before the users who hold them.
+  for (const [i, r] of list(src, data, 'roles').entries()) {
+    if (!isPlainObject(r)) throw new ScenarioError(src.line(['roles', i]), 'a role is a mapping with id, name and capabilities');
+    must(src, ['roles', i], await lectern.run(SYSTEM, institutionId, 'role.define', r));
+  }
 
   for (const [i, u] of list(src, data, 'users').entries()) {
     if (!isPlainObject(u)) throw new ScenarioError(src.line(['users', i]), 'a user is a mapping with id, email, firstName, lastName');

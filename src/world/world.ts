@@ -11,6 +11,8 @@ import {
   type Change,
   type ClassRow,
   type CollectionMemberRow,
+  type CustomRoleGrantRow,
+  type CustomRoleRow,
   type EnrollmentRow,
   type InstitutionRow,
   type MediaShareRow,
@@ -22,6 +24,7 @@ import {
   type UserRow,
 } from '../domain/rows.js';
 import { UnitTree } from './tree.js';
+import { type Capability, parseCapabilities } from '../domain/capability.js';
 
 type Tables = { [T in TableName]: Map<string, TableRows[T]> };
 
@@ -80,6 +83,10 @@ export class World {
   private readonly collectionsByMedia = new Map<string, Set<string>>();
   private readonly membersByLibrary = new Map<string, Map<string, LibraryRole>>();
   private readonly librariesByUser = new Map<string, Map<string, LibraryRole>>();
+  private readonly customGrantsByUser = new Map<string, CustomRoleGrantRow[]>();
+  private readonly customGrantsByRole = new Map<string, Set<CustomRoleGrantRow>>();
+  private readonly capabilitiesByRole = new Map<string, readonly Capability[]>();
+  private labels: Map<string, string> | undefined;
 
   constructor(readonly institutionId: string) {}
 
@@ -137,6 +144,33 @@ export class World {
           this.byEmail.set(n.email.toLowerCase(), n.id);
           for (const [name, field] of namesOf(n)) if (!this.byName.has(name)) this.byName.set(name, { userId: n.id, field });
         }
+        return;
+      }
+      case 'customRoleGrant': {
+        const g = (next ?? old) as CustomRoleGrantRow;
+        const same = (x: CustomRoleGrantRow) => x.roleId === g.roleId && x.scopeType === g.scopeType && x.scopeId === g.scopeId;
+        const list = (this.customGrantsByUser.get(g.userId) ?? []).filter((x) => !same(x));
+        const byRole = this.customGrantsByRole.get(g.roleId);
+        if (byRole) for (const x of byRole) if (x.userId === g.userId && same(x)) byRole.delete(x);
+        if (next) {
+          list.push(next as CustomRoleGrantRow);
+          multiAdd(this.customGrantsByRole, g.roleId, next as CustomRoleGrantRow);
+        } else if (byRole?.size === 0) this.customGrantsByRole.delete(g.roleId);
+        if (list.length > 0) this.customGrantsByUser.set(g.userId, list);
+        else this.customGrantsByUser.delete(g.userId);
+        return;
+      }
+      case 'customRole': {
+        const r = (next ?? old) as CustomRoleRow;
+        if (next) this.capabilitiesByRole.set(r.id, parseCapabilities((next as CustomRoleRow).capabilities));
+        else this.capabilitiesByRole.delete(r.id);
+        return;
+      }
+      case 'roleName': {
+        const r = (next ?? old) as TableRows['roleName'];
+        if (next) (this.labels ??= new Map()).set(r.role, (next as TableRows['roleName']).label);
+        else this.labels?.delete(r.role);
+        if (this.labels?.size === 0) this.labels = undefined;
         return;
       }
       case 'roleGrant': {
@@ -324,6 +358,28 @@ export class World {
 
   userIdByEmail(email: string): string | undefined {
     return this.byEmail.get(email.toLowerCase());
+  }
+
+  customRole(id: string): CustomRoleRow | undefined {
+    return this.tables.customRole.get(id);
+  }
+
+  /** A custom role's capabilities, parsed once when the role is put. */
+  capabilitiesOf(roleId: string): readonly Capability[] {
+    return this.capabilitiesByRole.get(roleId) ?? [];
+  }
+
+  customGrantsOf(userId: string): readonly CustomRoleGrantRow[] | undefined {
+    return this.customGrantsByUser.get(userId);
+  }
+
+  holdersOf(roleId: string): ReadonlySet<CustomRoleGrantRow> {
+    return this.customGrantsByRole.get(roleId) ?? new Set();
+  }
+
+  /** The institution's display names for roles and access levels (undefined when it renamed none). */
+  roleLabels(): ReadonlyMap<string, string> | undefined {
+    return this.labels;
   }
 
   grantsOf(userId: string): readonly RoleGrantRow[] {

@@ -14,7 +14,9 @@
 import { USER_STATUSES } from '../../domain/catalog.js';
 import { conflict, invalid, notFound } from '../../domain/outcome.js';
 import type { Change } from '../../domain/rows.js';
-import { decide, type Principal } from '../../policy/index.js';
+import { decide, LISTED_ONLY, type Principal } from '../../policy/index.js';
+import { ROLE_LABEL } from '../../domain/catalog.js';
+import { labelOf } from '../../domain/labels.js';
 import type { World } from '../../world/world.js';
 import type { BatchRow } from '../lectern.js';
 import { BASE_OPERATIONS } from '../operations.js';
@@ -277,7 +279,41 @@ const members: Spec = {
   },
 };
 
-const SPECS: readonly Spec[] = [users, units, terms, courses, sections, enrollments, schedules, members];
+/**
+ * Role grants (docs/ROLES.md): staff roles and custom roles, by id. Every row is role.grant (or
+ * role.revoke on delete), so a row is refused exactly as the grant would be. `Role Name` is the
+ * role's display name (the institution's), written by exports and ignored on import.
+ */
+const roleGrants: Spec = {
+  name: 'roles',
+  columns: ['Action', 'User', 'Role', 'Scope', 'Role Name'],
+  optional: ['Action', 'Scope', 'Role Name'],
+  key: ['User', 'Role', 'Scope'],
+  argOf: { User: 'user', Role: 'role', Scope: 'scope' },
+  columnOf: { user: 'User', role: 'Role', scope: 'Scope' },
+  exists: (w, a) => typeof a.user === 'string' && (w.grantsOf(a.user).some((g) => g.role === a.role) || (w.customGrantsOf(a.user) ?? []).some((g) => g.roleId === a.role)),
+  // A grant that is already held changes nothing, so create, update and upsert are all role.grant.
+  create: (ctx, a) => call(ctx, 'role.grant', a),
+  update: (ctx, a) => call(ctx, 'role.grant', a),
+  remove: (ctx, a) => call(ctx, 'role.revoke', a),
+  *exportRows(w, p) {
+    const labels = w.roleLabels();
+    for (const u of byId(w.users.values())) {
+      for (const g of w.grantsOf(u.id)) {
+        if (g.scopeType === 'none' && g.scopeId === LISTED_ONLY) continue; // the holding row of an admin listed at units
+        const scope = g.scopeType === 'unit' ? g.scopeId : g.scopeType === 'platform' ? 'platform' : '';
+        const ctx = { user: u.id, role: g.role, ...(scope ? { scope } : {}) };
+        if (allowed(w, p, 'role.grant', `user:${u.id}`, ctx)) yield ['', u.id, g.role, scope, labelOf(g.role, ROLE_LABEL[g.role], labels)];
+      }
+      for (const g of w.customGrantsOf(u.id) ?? []) {
+        const scope = g.scopeType === 'section' ? `section:${g.scopeId}` : g.scopeId;
+        if (allowed(w, p, 'role.grant', `user:${u.id}`, { user: u.id, role: g.roleId, scope })) yield ['', u.id, g.roleId, scope, w.customRole(g.roleId)?.name ?? g.roleId];
+      }
+    }
+  },
+};
+
+const SPECS: readonly Spec[] = [users, units, terms, courses, sections, enrollments, schedules, members, roleGrants];
 
 /**
  * The operation one row of a kind becomes: create, update, delete or upsert, decided at plan time.
@@ -341,6 +377,7 @@ export const sectionKind = kindOf(sections);
 export const enrollmentKind = kindOf(enrollments);
 export const scheduleKind = kindOf(schedules);
 export const memberKind = kindOf(members);
+export const roleGrantKind = kindOf(roleGrants);
 
 /** Every CSV kind by the name the CLI and the API use (`lectern import users FILE`, /v1/imports/users). */
 export const KINDS: Readonly<Record<string, ImportKind>> = {
@@ -353,6 +390,7 @@ export const KINDS: Readonly<Record<string, ImportKind>> = {
   schedules: scheduleKind,
   members: memberKind,
   licenses: licenseKind,
+  roles: roleGrantKind,
 };
 
 export const KIND_NAMES = Object.keys(KINDS);

@@ -38,6 +38,7 @@ export function userRemoval(w: World, u: UserRow): Change[] {
   if (presents.length) throw conflict('inUse', `${u.id} presents schedules (${presents.join(', ')}); change their presenter first`, 'user');
   const changes: Change[] = seatRelease(w, u.id);
   for (const g of w.grantsOf(u.id)) changes.push({ table: 'roleGrant', op: 'del', row: g });
+  for (const g of w.customGrantsOf(u.id) ?? []) changes.push({ table: 'customRoleGrant', op: 'del', row: g });
   for (const [sectionId, role] of w.enrollmentsOf(u.id)) changes.push({ table: 'enrollment', op: 'del', row: { institutionId: w.institutionId, sectionId, userId: u.id, role } });
   for (const mediaId of w.sharedWith(u.id)) {
     const share = w.tables.mediaShare.get(keyOf('mediaShare', { institutionId: w.institutionId, mediaId, userId: u.id }));
