@@ -27,6 +27,7 @@ describe.each(DRIVERS)('collections and libraries over HTTP (%s)', (driver) => {
     for (const [id, first, last] of [['zoe', 'Zoe', 'Adams'], ['max', 'Max', 'Young'], ['amy', 'Amy', 'Zimmer']]) {
       await run('user.create', { id, email: `${id}@example.edu`, firstName: first, lastName: last });
     }
+    await run('user.create', { id: 'kim', username: 'kwilliams', email: 'kim@example.edu', firstName: 'Kim', lastName: 'Lee' });
     await run('role.grant', { user: 'max', role: 'academic_staff', scope: 'physics' });
     await run('media.create', { id: 'm1', owner: 'zoe' });
     for (const u of ['root', 'ada', 'zoe', 'max', 'amy', 'stu']) as[u] = { authorization: `Bearer ${(await auth.createToken(inst, u, 'test')).token}` };
@@ -102,7 +103,12 @@ describe.each(DRIVERS)('collections and libraries over HTTP (%s)', (driver) => {
     // Email is matched (and shown) only where the caller may view the user: an admin may.
     expect((await call('zoe', 'GET', '/v1/user-search?q=max@')).json().items).toEqual([]);
     const byEmail = await call('root', 'GET', '/v1/user-search?q=max@');
-    expect(byEmail.json().items).toEqual([{ id: 'max', firstName: 'Max', lastName: 'Young', email: 'max@example.edu' }]);
+    expect(byEmail.json().items).toEqual([{ id: 'max', firstName: 'Max', lastName: 'Young', email: 'max@example.edu', username: 'max' }]);
+    // So is the username; and the presenter picker asks for academic staff only.
+    expect((await call('root', 'GET', '/v1/user-search?q=kwill')).json().items).toEqual([{ id: 'kim', firstName: 'Kim', lastName: 'Lee', email: 'kim@example.edu', username: 'kwilliams' }]);
+    expect((await call('zoe', 'GET', '/v1/user-search?q=kwill')).json().items).toEqual([]);
+    expect((await call('root', 'GET', '/v1/user-search?q=kwill&role=academic_staff')).json().items).toEqual([]);
+    expect((await call('root', 'GET', '/v1/user-search?q=ma&role=academic_staff')).json().items.map((u: { id: string }) => u.id)).toEqual(['max']);
     expect((await call('zoe', 'GET', '/v1/access-levels')).json().items).toContainEqual({ level: 'collaborator', permissions: ['post'], membership: false });
   });
 

@@ -110,7 +110,10 @@ export function membershipConflict(w: World, actor: Actor, collectionId: string,
   // SPEC §8: a collection keeps a manager. Nobody (an admin neither, nor the manager leaving)
   // removes or demotes the last one; deleting the collection is the way to be rid of it.
   if (cur?.level === 'manager' && next !== 'manager' && ![...w.collectionMembers(collectionId).values()].some((o) => o.userId !== targetId && o.level === 'manager')) {
-    return `${targetId} is the last manager of collection ${collectionId}, and a collection keeps a manager: make another member a manager first, or delete the collection`;
+    const u = w.user(targetId);
+    const who = u && (u.firstName || u.lastName) ? `${u.firstName} ${u.lastName}`.trim() : targetId;
+    const col = w.collection(collectionId)?.name ?? collectionId;
+    return `${who} is the last manager of collection ${col}, and a collection keeps a manager: make another member a manager first, or delete the collection`;
   }
   if (next !== 'removed' && next !== 'manager' && isCollectionAdmin(w, targetId)) {
     return `${targetId} is an admin, with admin access to every collection, so can only be added as a manager`;

@@ -8,6 +8,8 @@ export interface ErrorBody {
   message: string;
   field?: string;
   reasons?: string[];
+  /** The refusal as a sentence for people: the field's label, no codes (the API adds it to every error). */
+  text?: string;
 }
 
 export class ApiError extends Error {
