@@ -58,7 +58,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       licensing: w.institution.personalCaptureLicensing,
       totals,
       items,
-      abilities: abilities(c, `institution:${c.institutionId}`, { create: 'licensePack.create', assign: 'license.assign', import: 'license.import', export: 'license.export' }),
+      abilities: abilities(c, `institution:${c.institutionId}`, { create: 'licensePack.create', update: 'licensePack.update', assign: 'license.assign', import: 'license.import', export: 'license.export' }),
     };
   });
 

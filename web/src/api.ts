@@ -166,6 +166,8 @@ export interface SearchUser {
   lastName: string;
   /** Only where the caller may view the user. */
   email?: string;
+  /** Likewise. */
+  username?: string;
 }
 
 export function errorText(e: unknown): string {

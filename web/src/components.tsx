@@ -111,7 +111,7 @@ const handle = (u: SearchUser) => u.email ?? u.id;
  * Typeahead on name and email (GET /v1/user-search), as an ARIA combobox: type, arrow up/down,
  * Enter to pick, Escape to close. Calls onPick with the user; the field then shows who was picked.
  */
-export function UserPicker({ label, onPick, id: givenId, value }: { label: string; onPick: (u: SearchUser | null) => void; id?: string; value?: SearchUser | null }) {
+export function UserPicker({ label, onPick, id: givenId, value, role }: { label: string; onPick: (u: SearchUser | null) => void; id?: string; value?: SearchUser | null; role?: 'academic_staff' }) {
   const autoId = useId();
   const id = givenId ?? `picker-${autoId}`;
   const [text, setText] = useState(value ? `${fullName(value)} <${handle(value)}>` : '');
@@ -131,7 +131,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
       return;
     }
     let live = true;
-    get<{ items: SearchUser[] }>('/user-search', { q, limit: 8 })
+    get<{ items: SearchUser[] }>('/user-search', { q, limit: 8, role })
       .then((r) => {
         if (!live) return;
         setItems(r.items);
@@ -142,7 +142,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
     return () => {
       live = false;
     };
-  }, [q]);
+  }, [q, role]);
 
   const pick = (u: SearchUser) => {
     const t = `${fullName(u)} <${handle(u)}>`;
@@ -182,7 +182,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
         aria-expanded={showList}
         aria-controls={listId}
         aria-activedescendant={showList ? `${listId}-${active}` : undefined}
-        placeholder="Type a name or email"
+        placeholder="Name, email or username"
         value={text}
         onChange={(e) => {
           setText(e.target.value);
@@ -205,7 +205,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
               pick(u);
             }}
           >
-            <span>{fullName(u)}</span> <span className="muted">{handle(u)}</span>
+            <span>{fullName(u)}</span> <span className="muted">{u.username && u.email ? `${u.username} · ${u.email}` : handle(u)}</span>
           </li>
         ))}
       </ul>
