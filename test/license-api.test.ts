@@ -137,6 +137,8 @@ describe.each(DRIVERS)('license API (%s)', (driver) => {
     const body = res.json();
     expect(body.results.map((r: { user: string; outcome: string }) => `${r.user}:${r.outcome}`)).toEqual(['pat:applied', 'cy:applied', 'art:denied', 'stu:conflict', 'ghost:notFound']);
     expect(body.summary).toMatchObject({ rows: 5, applied: 2, refused: 3 });
+    // Each refusal also in words, for the console.
+    expect(body.results[4]).toMatchObject({ code: 'notFound', text: expect.stringMatching(/'ghost' does not exist\.$/) });
     // All seats of P1 and P2 are now taken: an autoassign batch finds none.
     const auto = (await call('sam', 'POST', '/v1/licenses/bulk-assign', { users: ['art', 'pia'] })).json();
     expect(auto.results.map((r: { outcome: string; code?: string }) => r.code ?? r.outcome)).toEqual(['noFreeSeat', 'unchanged']);

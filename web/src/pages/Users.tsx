@@ -369,7 +369,7 @@ export function BulkResults({ verb, results, names, onClose }: { verb: string; r
               <td>
                 <span className={`badge ${good(r.outcome) ? 'ok' : 'off'}`}>{outcomeWords(r.outcome)}</span>
               </td>
-              <td>{r.message ?? ''}</td>
+              <td>{(r as { text?: string }).text ?? r.message ?? ''}</td>
             </tr>
           ))}
         </tbody>
