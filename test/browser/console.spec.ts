@@ -85,7 +85,7 @@ describe('the web console', () => {
 
   it('signs in', async () => {
     await page.goto('/');
-    await page.getByLabel('Institution').selectOption('stateu');
+    await page.getByLabel('Institution', { exact: true }).selectOption('stateu');
     await page.getByLabel('Username or email').fill('hfischer');
     await page.getByLabel('Password').fill('wrong-password');
     await page.getByRole('button', { name: 'Sign in' }).click();

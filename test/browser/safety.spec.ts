@@ -18,6 +18,7 @@ import { CONSOLE_DIR } from '../../src/api/public.js';
 import { loadWorldFile } from '../../src/scenario/run.js';
 import { Auth } from '../../src/services/auth.js';
 import { Lectern } from '../../src/services/lectern.js';
+import { SYSTEM } from '../../src/policy/index.js';
 import { Store } from '../../src/store/store.js';
 
 const SHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
@@ -52,7 +53,7 @@ async function violations(p: Page): Promise<string[]> {
 
 async function signIn(p: Page, user: string): Promise<void> {
   await p.goto('/?institution=stateu');
-  expect(await p.getByLabel('Institution').inputValue()).toBe('stateu');
+  expect(await p.getByLabel('Institution', { exact: true }).inputValue()).toBe('stateu');
   await p.getByLabel('Username or email').fill(user);
   await p.getByLabel('Password').fill('lectern-demo');
   await p.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -87,6 +88,9 @@ beforeAll(async () => {
   const lectern = new Lectern(store);
   const auth = new Auth(lectern);
   await loadWorldFile(lectern, DEMO, { setPassword: (i, u, p) => auth.storePassword(i, u, p) });
+  // A sign-in provider to remove (its issuer is never asked: nobody signs in through it here).
+  const idp = await lectern.run(SYSTEM, 'stateu', 'identityProvider.set', { id: 'campus', protocol: 'oidc', displayName: 'Campus login', issuer: 'https://idp.example.edu', clientId: 'lectern', clientSecret: 'not-used' });
+  if (idp.status !== 'ok') throw new Error(idp.message);
   app = buildApp({ lectern, auth });
   base = await app.listen({ port: 0, host: '127.0.0.1' });
   browser = await chromium.launch({
@@ -111,7 +115,7 @@ describe('safe to click (issue 17, part B)', () => {
     expect(inst.items).toEqual([{ id: 'stateu', name: expect.any(String) }]);
     await page.goto('/');
     // The only institution is chosen already.
-    expect(await page.getByLabel('Institution').inputValue()).toBe('stateu');
+    expect(await page.getByLabel('Institution', { exact: true }).inputValue()).toBe('stateu');
     expect(await violations(page)).toEqual([]);
     await signIn(page, 'hfischer');
   });
@@ -288,6 +292,22 @@ describe('safe to click (issue 17, part B)', () => {
     await (await dialogOpen(/Delete Scratch pad\?/)).getByRole('button', { name: 'Delete Scratch pad' }).click();
     await page.getByRole('heading', { name: 'Collections' }).waitFor();
     expect(await page.getByRole('link', { name: 'Scratch pad' }).count()).toBe(0);
+  });
+
+  it('asks before removing a sign-in provider', async () => {
+    await page.getByRole('link', { name: 'Sign-in providers' }).click();
+    await page.getByRole('heading', { name: /Campus login/ }).waitFor();
+    await page.getByRole('button', { name: 'Remove Campus login' }).click();
+    const d = await dialogOpen(/Remove Campus login\?/);
+    expect(await d.textContent()).toMatch(/keep their accounts/);
+    await page.keyboard.press('Escape');
+    await d.waitFor({ state: 'detached' });
+    expect(await page.getByRole('heading', { name: /Campus login/ }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Remove Campus login' }).click();
+    await (await dialogOpen(/Remove Campus login\?/)).getByRole('button', { name: 'Remove Campus login' }).click();
+    await page.getByText('Campus login removed.').waitFor();
+    expect(await page.getByRole('heading', { name: /Campus login/ }).count()).toBe(0);
+    expect(await violations(page)).toEqual([]);
   });
 
   it('offers no lock for the levels below at a section, and labels explanations', async () => {
