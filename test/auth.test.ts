@@ -47,7 +47,7 @@ describe.each(DRIVERS)('authentication (%s)', (driver) => {
     for (const [method, url] of [['GET', '/v1/users'], ['POST', '/v1/check'], ['GET', '/v1/session'], ['DELETE', '/v1/units/physics']] as const) {
       const res = await app.inject({ method, url, payload: method === 'POST' ? { nonsense: true } : undefined });
       expect(res.statusCode, `${method} ${url}`).toBe(401);
-      expect(res.json()).toEqual({ code: 'unauthenticated', message: expect.any(String) });
+      expect(res.json()).toEqual({ code: 'unauthenticated', message: expect.any(String), text: expect.any(String) });
     }
     expect((await app.inject({ url: '/v1/users', headers: bearer('lct_not-a-token') })).statusCode).toBe(401);
     expect((await app.inject({ url: '/v1/users', cookies: { lectern_session: 'forged' } })).statusCode).toBe(401);

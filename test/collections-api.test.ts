@@ -27,6 +27,7 @@ describe.each(DRIVERS)('collections and libraries over HTTP (%s)', (driver) => {
     for (const [id, first, last] of [['zoe', 'Zoe', 'Adams'], ['max', 'Max', 'Young'], ['amy', 'Amy', 'Zimmer']]) {
       await run('user.create', { id, email: `${id}@example.edu`, firstName: first, lastName: last });
     }
+    await run('user.create', { id: 'kim', username: 'kwilliams', email: 'kim@example.edu', firstName: 'Kim', lastName: 'Lee' });
     await run('role.grant', { user: 'max', role: 'academic_staff', scope: 'physics' });
     await run('media.create', { id: 'm1', owner: 'zoe' });
     for (const u of ['root', 'ada', 'zoe', 'max', 'amy', 'stu']) as[u] = { authorization: `Bearer ${(await auth.createToken(inst, u, 'test')).token}` };
@@ -57,6 +58,15 @@ describe.each(DRIVERS)('collections and libraries over HTTP (%s)', (driver) => {
     expect(demote.json().code).toBe('managerProtected');
     expect((await call('zoe', 'DELETE', '/v1/collections/c1/members/max')).statusCode).toBe(409);
     expect((await call('root', 'PATCH', '/v1/collections/c1/members/max', { level: 'editor' })).statusCode).toBe(200);
+    // Max demoted, zoe is the last manager: a collection keeps a manager (SPEC §8), so neither an
+    // admin removes her nor she leaves or demotes herself, and the refusal changes nothing.
+    for (const [who, method, payload] of [['root', 'DELETE'], ['zoe', 'DELETE'], ['zoe', 'PATCH', { level: 'editor' }]] as const) {
+      const last = await call(who, method, '/v1/collections/c1/members/zoe', payload);
+      expect(last.statusCode).toBe(409);
+      expect(last.json()).toMatchObject({ code: 'managerProtected', message: expect.stringContaining('last manager') });
+    }
+    const zoe = (await call('root', 'GET', '/v1/collections/c1/members?q=zoe')).json().members;
+    expect(zoe).toMatchObject([{ user: 'zoe', level: 'manager' }]);
     // Only managers manage membership; any member may leave.
     expect((await call('amy', 'POST', '/v1/collections/c1/members', { user: 'ada', level: 'reviewer' })).statusCode).toBe(403);
     expect((await call('stu', 'DELETE', '/v1/collections/c1/members/stu')).statusCode).toBe(200);
@@ -78,7 +88,8 @@ describe.each(DRIVERS)('collections and libraries over HTTP (%s)', (driver) => {
     const page = await call('zoe', 'GET', '/v1/collections/c1/members?sort=name&offset=1&limit=1');
     expect(page.json()).toMatchObject({ total: 3, members: [{ user: 'max' }] });
     const zoeSelf = byName.json().members.find((m: { user: string }) => m.user === 'zoe');
-    expect(zoeSelf.abilities).toEqual({ update: true, remove: true });
+    // The last manager: neither removed nor demoted (a collection keeps a manager), so the console offers neither.
+    expect(zoeSelf.abilities).toEqual({ update: false, remove: false });
     const amy = byName.json().members.find((m: { user: string }) => m.user === 'amy');
     expect(amy.abilities).toEqual({ update: true, remove: true });
     // Outsiders do not see the membership.
@@ -92,7 +103,12 @@ describe.each(DRIVERS)('collections and libraries over HTTP (%s)', (driver) => {
     // Email is matched (and shown) only where the caller may view the user: an admin may.
     expect((await call('zoe', 'GET', '/v1/user-search?q=max@')).json().items).toEqual([]);
     const byEmail = await call('root', 'GET', '/v1/user-search?q=max@');
-    expect(byEmail.json().items).toEqual([{ id: 'max', firstName: 'Max', lastName: 'Young', email: 'max@example.edu' }]);
+    expect(byEmail.json().items).toEqual([{ id: 'max', firstName: 'Max', lastName: 'Young', email: 'max@example.edu', username: 'max' }]);
+    // So is the username; and the presenter picker asks for academic staff only.
+    expect((await call('root', 'GET', '/v1/user-search?q=kwill')).json().items).toEqual([{ id: 'kim', firstName: 'Kim', lastName: 'Lee', email: 'kim@example.edu', username: 'kwilliams' }]);
+    expect((await call('zoe', 'GET', '/v1/user-search?q=kwill')).json().items).toEqual([]);
+    expect((await call('root', 'GET', '/v1/user-search?q=kwill&role=academic_staff')).json().items).toEqual([]);
+    expect((await call('root', 'GET', '/v1/user-search?q=ma&role=academic_staff')).json().items.map((u: { id: string }) => u.id)).toEqual(['max']);
     expect((await call('zoe', 'GET', '/v1/access-levels')).json().items).toContainEqual({ level: 'collaborator', permissions: ['post'], membership: false });
   });
 

@@ -72,7 +72,7 @@ describe.each(DRIVERS)('license API (%s)', (driver) => {
     expect(body.items.map((p: { id: string }) => p.id)).toEqual([P1, P2, P3]);
     expect(body.items[2]).toEqual({ id: P3, unit: inst, seats: 5, assigned: 0, free: 5 });
     expect(body.totals.seats).toBe(1 + 2 + 5);
-    expect(body.abilities).toEqual({ create: false, assign: false, import: false, export: true });
+    expect(body.abilities).toEqual({ create: false, update: false, assign: false, import: false, export: true });
     expect((await call('stu', 'GET', '/v1/license-packs')).statusCode).toBe(403);
     expect((await call('root', 'GET', '/v1/license-packs')).statusCode).toBe(403); // an admin who is not a license manager
     // Emptied again, so the tests below work with P1 (1 seat) and P2 (2 seats) alone.
@@ -137,6 +137,8 @@ describe.each(DRIVERS)('license API (%s)', (driver) => {
     const body = res.json();
     expect(body.results.map((r: { user: string; outcome: string }) => `${r.user}:${r.outcome}`)).toEqual(['pat:applied', 'cy:applied', 'art:denied', 'stu:conflict', 'ghost:notFound']);
     expect(body.summary).toMatchObject({ rows: 5, applied: 2, refused: 3 });
+    // Each refusal also in words, for the console.
+    expect(body.results[4]).toMatchObject({ code: 'notFound', text: expect.stringMatching(/'ghost' does not exist\.$/) });
     // All seats of P1 and P2 are now taken: an autoassign batch finds none.
     const auto = (await call('sam', 'POST', '/v1/licenses/bulk-assign', { users: ['art', 'pia'] })).json();
     expect(auto.results.map((r: { outcome: string; code?: string }) => r.code ?? r.outcome)).toEqual(['noFreeSeat', 'unchanged']);

@@ -87,7 +87,7 @@ describe.each(DRIVERS)('reads ask policy (%s)', (driver) => {
     for (const u of ['root', 'ada', 'lena', 'sky', 'mo', 'tina', 'cara']) expect((await get(u, '/v1/user-search?q=ti')).statusCode, u).toBe(200);
     // id and name; the email only where the caller may view the user (an admin may, an instructor may not)
     expect((await get('tina', '/v1/user-search?q=phil')).json().items).toEqual([{ id: 'phil', firstName: 'Phil', lastName: 'Physics' }]);
-    expect((await get('ada', '/v1/user-search?q=phil')).json().items).toEqual([{ id: 'phil', firstName: 'Phil', lastName: 'Physics', email: 'phil@example.edu' }]);
+    expect((await get('ada', '/v1/user-search?q=phil')).json().items).toEqual([{ id: 'phil', firstName: 'Phil', lastName: 'Physics', email: 'phil@example.edu', username: 'phil' }]);
     // an email nobody lets the caller see does not match at all
     expect((await get('tina', '/v1/user-search?q=phil@')).json().items).toEqual([]);
     expect(ids(await get('ada', '/v1/user-search?q=phil@'))).toEqual(['phil']);

@@ -37,6 +37,7 @@ import { ltiPublicRoutes, ltiRoutes } from './lti.js';
 import { ssoPublicRoutes, ssoRoutes } from './sso.js';
 import { SingleSignOn } from '../services/sso.js';
 import { previewRoutes } from './preview.js';
+import { withText } from './words.js';
 
 export interface AppOptions {
   lectern: Lectern;
@@ -62,7 +63,7 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
   // Text at the boundary (src/api/text-guard.ts): control characters, lone surrogates, over-long values.
   app.addHook('onRequest', guardRequestText);
   app.addHook('preValidation', guardBodyText);
-  app.setNotFoundHandler((req, reply) => reply.status(404).send({ code: 'notFound', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+  app.setNotFoundHandler((req, reply) => reply.status(404).send(withText({ code: 'notFound', message: `no route ${req.method} ${req.url.split('?')[0]}` })));
 
   app.register(cookie);
   // Security headers on every answer. The CSP lets the console (a Vite build: module scripts and
@@ -131,7 +132,7 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
 const KEYWORD_CODE: Record<string, string> = { required: 'required', additionalProperties: 'unknownField', type: 'type', enum: 'enum', maxLength: 'tooLong' };
 
 function errorHandler(this: FastifyInstance, error: FastifyError, req: import('fastify').FastifyRequest, reply: import('fastify').FastifyReply) {
-  if (error instanceof HttpError) return reply.status(error.status).send(error.body);
+  if (error instanceof HttpError) return reply.status(error.status).send(withText(error.body));
   if (error.validation && error.validation.length > 0) {
     const v = error.validation[0]!;
     const params = v.params as { missingProperty?: string; additionalProperty?: string };
@@ -141,12 +142,12 @@ function errorHandler(this: FastifyInstance, error: FastifyError, req: import('f
     const field = path.join('.') || error.validationContext || 'body';
     const message = params.additionalProperty ? 'is not a field this request takes' : (v.message ?? 'is not valid');
     const body: ErrorBody = { code: KEYWORD_CODE[v.keyword] ?? 'invalid', field, message: `${field}: ${message}` };
-    return reply.status(400).send(body);
+    return reply.status(400).send(withText(body));
   }
   const status = error.statusCode ?? 500;
   if (status < 500) {
     const code = status === 415 ? 'unsupportedMediaType' : status === 413 ? 'tooLarge' : status === 401 ? 'unauthenticated' : 'badRequest';
-    return reply.status(status).send({ code, message: error.message });
+    return reply.status(status).send(withText({ code, message: error.message }));
   }
   if (databaseUnavailable(error)) {
     // PostgreSQL restarting, or a connection it dropped: the pool discards the broken client and
@@ -155,15 +156,15 @@ function errorHandler(this: FastifyInstance, error: FastifyError, req: import('f
     return reply
       .status(503)
       .header('retry-after', '1')
-      .send({ code: 'databaseUnavailable', message: 'the database is not reachable at the moment; nothing was written, try again shortly' });
+      .send(withText({ code: 'databaseUnavailable', message: 'the database is not reachable at the moment; nothing was written, try again shortly' }));
   }
   if (error instanceof DirectoryError) {
     // The user's identity provider did not answer (LDAP down, wrong credentials): not Lectern's fault.
     req.log.warn({ err: error }, 'directory unavailable');
-    return reply.status(502).send({ code: 'directoryUnavailable', field: 'identityProvider', message: error.message });
+    return reply.status(502).send(withText({ code: 'directoryUnavailable', field: 'identityProvider', message: error.message }));
   }
   req.log.error({ err: error }, 'request failed');
-  return reply.status(500).send({ code: 'internal', message: 'Lectern failed to answer; the error is in its log' });
+  return reply.status(500).send(withText({ code: 'internal', message: 'Lectern failed to answer; the error is in its log' }));
 }
 
 /** PostgreSQL error classes and socket errors that mean "the database went away", not a bug. */

@@ -5,6 +5,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { isOperation } from '../services/lectern.js';
+import { type AuditItem, Names, sentence } from './audit-words.js';
 import { authorize, caller, HttpError, runOp } from './http.js';
 
 export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -12,14 +13,17 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/audit',
     {
       schema: {
-        summary: 'audit entries, newest first: operations (with their revision) and authentication events (revision null, with address and outcome); admins of the institution root',
+        summary:
+          'audit entries, newest first, each with a sentence naming who did what to whom: operations (with their revision) and authentication events (revision null, with address and outcome); paged backwards through all history with `before` (the `next` cursor of the previous page); admins of the institution root',
         tags: ['audit'],
         querystring: Type.Object(
           {
             actor: Type.Optional(Type.String({ minLength: 1 })),
             target: Type.Optional(Type.String({ minLength: 1, description: 'a part of the target, e.g. user:bob' })),
+            exact: Type.Optional(Type.Boolean({ description: 'the target exactly (a picked user or object), not a part of it' })),
             since: Type.Optional(Type.String({ format: 'date-time' })),
             until: Type.Optional(Type.String({ format: 'date-time' })),
+            before: Type.Optional(Type.String({ pattern: '^\\d+\\.\\d+$', description: 'the cursor `next` of the page before: older entries only' })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
           },
           { additionalProperties: false },
@@ -29,24 +33,43 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const c = caller(req);
       authorize(c, 'audit.view', `institution:${c.institutionId}`);
-      const { actor, target, since, until, limit } = req.query;
+      const { actor, target, exact, since, until, before, limit = 100 } = req.query;
+      // The cursor: the time (ms) of the last entry shown and how many entries of that same
+      // millisecond were shown, so a page boundary inside one millisecond loses nothing.
+      const [cursorAt, cursorSkip] = before ? before.split('.').map(Number) as [number, number] : [undefined, 0];
+      // The store keeps microseconds, a Date milliseconds: ask up to the next millisecond, then drop what is newer than the cursor.
+      const upTo = cursorAt !== undefined ? new Date(Math.min(cursorAt + 1, until ? new Date(until).getTime() : Infinity)) : until ? new Date(until) : undefined;
       const filter = {
         ...(actor ? { actor } : {}),
         ...(target ? { target } : {}),
         ...(since ? { since: new Date(since) } : {}),
-        ...(until ? { until: new Date(until) } : {}),
-        ...(limit ? { limit } : {}),
+        ...(upTo ? { until: upTo } : {}),
+        limit: limit + cursorSkip + 1,
       };
       // Operations (with a revision) and authentication events (without: sign-ins, passwords,
       // tokens, ended sessions — with the address and outcome), newest first.
       const [ops, events] = await Promise.all([app.lectern.store.audit(c.institutionId, filter), app.lectern.store.authEvents(c.institutionId, filter)]);
-      const items = [
+      let all: AuditItem[] = [
         ...ops,
         ...events.map(({ institutionId, detail, ...e }) => ({ institutionId, revision: null, ...e, changes: [], ...(detail !== undefined ? { detail } : {}) })),
-      ]
-        .sort((a, b) => b.at.getTime() - a.at.getTime())
-        .slice(0, limit ?? 100);
-      return { items };
+      ].sort((a, b) => b.at.getTime() - a.at.getTime());
+      if (exact && target) all = all.filter((e) => e.target === target);
+      if (cursorAt !== undefined) {
+        let skip = cursorSkip;
+        all = all.filter((e) => e.at.getTime() < cursorAt || (e.at.getTime() === cursorAt && skip-- <= 0));
+      }
+      const page = all.slice(0, limit);
+      const more = all.length > limit;
+      const last = page[page.length - 1];
+      let next: string | null = null;
+      if (more && last) {
+        const ms = last.at.getTime();
+        const sameMs = page.filter((e) => e.at.getTime() === ms).length + (cursorAt === ms ? cursorSkip : 0);
+        next = `${ms}.${sameMs}`;
+      }
+      const names = new Names(c.world);
+      names.learn(page);
+      return { items: page.map((e) => ({ ...e, sentence: sentence(names, e), actorName: names.person(e.actor), targetName: names.thing(e.target) })), next };
     },
   );
 

@@ -122,15 +122,22 @@ export const collectionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/user-search',
     {
       schema: {
-        summary: 'typeahead for picking a person (user.search): active users by first or last name, and by email where the caller may view the user; id and name (email only where viewable), at most 20, at least 2 characters',
+        summary: 'typeahead for picking a person (user.search): active users by first or last name, and by email or username where the caller may view the user (optionally only academic staff); id and name (email only where viewable), at most 20, at least 2 characters',
         tags: ['collections'],
-        querystring: Type.Object({ q: Type.String({ maxLength: 200 }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SEARCH_MAX, default: 10 })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            q: Type.String({ maxLength: 200 }),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: SEARCH_MAX, default: 10 })),
+            role: Type.Optional(Type.Literal('academic_staff', { description: 'only holders of this role (the presenter picker of licenses)' })),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     async (req) => {
       const c = caller(req);
       authorize(c, 'user.search', `institution:${c.world.institutionId}`);
-      return { items: searchUsers(c.world, c.principal, req.query.q, req.query.limit ?? 10) };
+      return { items: searchUsers(c.world, c.principal, req.query.q, req.query.limit ?? 10, req.query.role ? { role: req.query.role } : {}) };
     },
   );
 };

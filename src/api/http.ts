@@ -37,6 +37,8 @@ export interface ErrorBody {
   message: string;
   field?: string;
   reasons?: string[];
+  /** The refusal as a sentence for people (src/api/words.ts); the error handler adds it. */
+  text?: string;
 }
 
 /** An error a route throws to answer with `status` and a body; the error handler sends it. */

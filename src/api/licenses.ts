@@ -16,6 +16,7 @@ import { freeSeats } from '../services/ops/license.js';
 import type { World } from '../world/world.js';
 import { abilities, authorize, type Caller, caller, decideAs, HttpError, runOp } from './http.js';
 import { runUpload, rowView, streamCsvBodies } from './upload.js';
+import { inWords } from './words.js';
 
 /** The largest CSV an import accepts. */
 export const CSV_BODY_LIMIT = 50 * 1024 * 1024;
@@ -58,7 +59,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       licensing: w.institution.personalCaptureLicensing,
       totals,
       items,
-      abilities: abilities(c, `institution:${c.institutionId}`, { create: 'licensePack.create', assign: 'license.assign', import: 'license.import', export: 'license.export' }),
+      abilities: abilities(c, `institution:${c.institutionId}`, { create: 'licensePack.create', update: 'licensePack.update', assign: 'license.assign', import: 'license.import', export: 'license.export' }),
     };
   });
 
@@ -177,7 +178,7 @@ export const licenseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       results: results.map((r, i) => ({
         user: users[i]!,
         outcome: rowView(r).outcome,
-        ...(r.status === 'ok' ? (r.result !== undefined ? { result: r.result } : {}) : { code: r.code, message: r.message, ...(r.field ? { field: r.field } : {}), ...(r.reasons ? { reasons: r.reasons } : {}) }),
+        ...(r.status === 'ok' ? (r.result !== undefined ? { result: r.result } : {}) : { code: r.code, message: r.message, text: inWords(r), ...(r.field ? { field: r.field } : {}), ...(r.reasons ? { reasons: r.reasons } : {}) }),
       })),
     };
   };

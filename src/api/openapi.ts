@@ -22,6 +22,7 @@ export const ErrorSchema = Type.Object(
     code: Type.String({ description: 'a stable code, e.g. `notFound`, `denied`, `conflict`, `required`' }),
     message: Type.String({ description: 'what went wrong, in words' }),
     field: Type.Optional(Type.String({ description: 'the input field at fault, when there is one' })),
+    text: Type.Optional(Type.String({ description: 'the same in plain words for people, with the field’s label (src/api/words.ts)' })),
   },
   { $id: 'Error', title: 'Error', additionalProperties: true, description: 'Lectern’s error body; refusals also carry the decision’s reasons' },
 );

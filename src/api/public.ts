@@ -70,6 +70,18 @@ export const publicRoutes: FastifyPluginAsyncTypebox = async (app) => {
     });
   }
 
+  // The sign-in form's institution choice: each institution's id and display name, nothing else
+  // (no revision, settings, counts or providers), for anyone, as a sign-in page shows them anyway.
+  app.get(
+    '/v1/sign-in/institutions',
+    { schema: { summary: 'the institutions one may sign in to: id and name only (public, for the sign-in form)', tags: ['session'], security: [] } },
+    async (_req, reply) => {
+      const all = await app.lectern.store.listInstitutions();
+      reply.header('cache-control', 'no-cache');
+      return { items: all.map((i) => ({ id: i.institutionId, name: i.name })) };
+    },
+  );
+
   app.post(
     '/v1/session',
     {

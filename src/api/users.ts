@@ -89,6 +89,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (q && ![u.firstName, u.lastName, u.email, u.username].some((s) => s.toLowerCase().includes(q))) return false;
         return decideAs(c, 'user.view', `user:${u.id}`).allow;
       };
+      const seesLicenses = decideAs(c, 'license.view', `institution:${c.institutionId}`).allow;
       const key = sort.replace(/^-/, '') as (typeof SORTABLE)[number];
       const dir = sort.startsWith('-') ? -1 : 1;
       const all = [...w.users.values()]
@@ -99,8 +100,29 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
         total: all.length,
         offset,
         limit,
-        items: all.slice(offset, offset + limit).map((u) => ({ ...view(u), staff: isStaff(w, u.id), abilities: abilities(c, `user:${u.id}`, USER_ABILITIES) })),
+        // The packs each user holds a seat of, for callers who may see licenses (the console's "Assigned licenses" column).
+        ...(seesLicenses ? { licenses: true } : {}),
+        items: all
+          .slice(offset, offset + limit)
+          .map((u) => ({ ...view(u), staff: isStaff(w, u.id), ...(seesLicenses ? { licenses: [...w.seatsOf(u.id)].sort() } : {}), abilities: abilities(c, `user:${u.id}`, USER_ABILITIES) })),
       };
+    },
+  );
+
+  app.get(
+    '/user-identity-providers',
+    { schema: { summary: 'the identity providers a user may be given (for user.create callers): local, the configured directories and the institution’s sign-in providers; ids and names only', tags: ['users'] } },
+    async (req) => {
+      const c = caller(req);
+      authorize(c, 'user.create', `institution:${c.institutionId}`);
+      const items = [
+        { id: 'local', name: 'Lectern password (local)', kind: 'local' },
+        ...[...app.lectern.directories.keys()].sort().map((id) => ({ id, name: `${id} (directory)`, kind: 'directory' })),
+        ...[...c.world.tables.identityProvider.values()]
+          .sort((a, b) => a.id.localeCompare(b.id))
+          .map((p) => ({ id: p.id, name: `${p.displayName || p.id} (single sign-on)`, kind: 'sso' })),
+      ];
+      return { items };
     },
   );
 

@@ -98,13 +98,22 @@ function del(q: Query): Decision {
 
 /**
  * The refusals that come from the collection's state rather than the actor's rights (SPEC §13:
- * conflict): a manager removing or demoting another manager; an admin added below manager.
+ * conflict): a manager removing or demoting another manager; removing or demoting the last manager;
+ * an admin added below manager.
  */
 export function membershipConflict(w: World, actor: Actor, collectionId: string, targetId: string, next: CollectionLevel | 'removed'): string | undefined {
   const cur = w.collectionMember(collectionId, targetId);
   const actorIsAdmin = actor.isSystemAdmin || actor.isInstitutionAdmin;
   if (cur?.level === 'manager' && next !== 'manager' && !actorIsAdmin && targetId !== actor.id) {
     return `${targetId} is a manager of collection ${collectionId}, and only an admin removes or demotes a manager (they may also leave)`;
+  }
+  // SPEC §8: a collection keeps a manager. Nobody (an admin neither, nor the manager leaving)
+  // removes or demotes the last one; deleting the collection is the way to be rid of it.
+  if (cur?.level === 'manager' && next !== 'manager' && ![...w.collectionMembers(collectionId).values()].some((o) => o.userId !== targetId && o.level === 'manager')) {
+    const u = w.user(targetId);
+    const who = u && (u.firstName || u.lastName) ? `${u.firstName} ${u.lastName}`.trim() : targetId;
+    const col = w.collection(collectionId)?.name ?? collectionId;
+    return `${who} is the last manager of collection ${col}, and a collection keeps a manager: make another member a manager first, or delete the collection`;
   }
   if (next !== 'removed' && next !== 'manager' && isCollectionAdmin(w, targetId)) {
     return `${targetId} is an admin, with admin access to every collection, so can only be added as a manager`;

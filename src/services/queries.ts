@@ -84,6 +84,8 @@ export interface SearchUserView {
   lastName: string;
   /** Only for callers who may view the user (`user.view`). */
   email?: string;
+  /** Likewise. */
+  username?: string;
 }
 
 /**
@@ -93,25 +95,28 @@ export interface SearchUserView {
  * name), at most SEARCH_MAX, and nothing for fewer than SEARCH_MIN_CHARS characters. Whether the
  * caller may search at all is policy's `user.search`, asked by the route.
  */
-export function searchUsers(w: World, viewer: Principal, q: string, limit = 10): SearchUserView[] {
+export function searchUsers(w: World, viewer: Principal, q: string, limit = 10, opts: { role?: string } = {}): SearchUserView[] {
   const needle = q.trim().toLowerCase();
   if (needle.length < SEARCH_MIN_CHARS) return [];
   const out: (SearchUserView & { rank: number })[] = [];
   for (const u of w.users.values()) {
     if (u.status !== 'active') continue;
+    // Only holders of a role (e.g. academic staff, for a license's presenter picker).
+    if (opts.role && !w.grantsOf(u.id).some((g) => g.role === opts.role)) continue;
     const f = u.firstName.toLowerCase();
     const l = u.lastName.toLowerCase();
     const e = u.email.toLowerCase();
-    // Prefix matches first, then matches anywhere; the email only where the caller may see it.
+    const n = u.username.toLowerCase();
+    // Prefix matches first, then matches anywhere; the email and username only where the caller may see the user.
     let rank = f.startsWith(needle) || l.startsWith(needle) ? 0 : f.includes(needle) || l.includes(needle) ? 1 : -1;
     let seesEmail: boolean | undefined;
-    if (rank !== 0 && e.includes(needle)) {
+    if (rank !== 0 && (e.includes(needle) || n.includes(needle))) {
       seesEmail = decide(w, viewer, 'user.view', { type: 'user', id: u.id }, {}, { explain: false }).allow;
-      if (seesEmail) rank = e.startsWith(needle) ? 0 : 1;
+      if (seesEmail) rank = e.startsWith(needle) || n.startsWith(needle) ? 0 : 1;
     }
     if (rank < 0) continue;
     seesEmail ??= decide(w, viewer, 'user.view', { type: 'user', id: u.id }, {}, { explain: false }).allow;
-    out.push({ id: u.id, firstName: u.firstName, lastName: u.lastName, ...(seesEmail ? { email: u.email } : {}), rank });
+    out.push({ id: u.id, firstName: u.firstName, lastName: u.lastName, ...(seesEmail ? { email: u.email, username: u.username } : {}), rank });
   }
   out.sort((a, b) => a.rank - b.rank || a.firstName.localeCompare(b.firstName) || a.lastName.localeCompare(b.lastName) || a.id.localeCompare(b.id));
   return out.slice(0, Math.min(Math.max(1, limit), SEARCH_MAX)).map(({ rank: _r, ...u }) => u);

@@ -85,7 +85,7 @@ describe('the web console', () => {
 
   it('signs in', async () => {
     await page.goto('/');
-    await page.getByLabel('Institution').fill('stateu');
+    await page.getByLabel('Institution', { exact: true }).selectOption('stateu');
     await page.getByLabel('Username or email').fill('hfischer');
     await page.getByLabel('Password').fill('wrong-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -158,10 +158,11 @@ describe('the web console', () => {
     await page.getByRole('button', { name: 'Import' }).click();
     const rows = page.locator('#import-results tbody tr');
     await expect.poll(() => rows.count()).toBe(4);
-    expect(await rows.nth(0).textContent()).toMatch(/^2\s*applied/);
-    expect(await rows.nth(1).textContent()).toMatch(/^3\s*notFound/);
-    expect(await rows.nth(3).textContent()).toMatch(/^5\s*conflict.*academic/i);
-    expect(await page.getByRole('status').first().textContent()).toMatch(/4 rows: 2 applied, 0 unchanged, 2 refused/);
+    // Each row with its user, action and pack, and the outcome in words (issue 17).
+    expect(await rows.nth(0).textContent()).toMatch(/^2\s*rpatel\s*assign.*done/);
+    expect(await rows.nth(1).textContent()).toMatch(/^3\s*nobody@stateu\.edu.*refused: not found/);
+    expect(await rows.nth(3).textContent()).toMatch(/^5\s*aokafor.*refused.*academic/i);
+    expect(await page.locator('.results .summary').textContent()).toMatch(/4 rows: 2 applied, 0 unchanged, 2 refused/);
     // The packs table shows the new totals; the export is a download of the same CSV format.
     await page.locator('table.packs tfoot').getByText('7').first().waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Export CSV' }).click()]);
@@ -215,6 +216,7 @@ describe('the web console', () => {
     await expect.poll(() => members.first().getAttribute('data-user')).toBe('eshaw');
     await shot('collection');
     await page.getByRole('button', { name: 'Remove Chloé Dubois' }).click();
+    await page.getByRole('dialog', { name: 'Remove Chloé Dubois?' }).getByRole('button', { name: 'Remove Chloé Dubois' }).click();
     await page.getByText('Removed Chloé Dubois.').waitFor();
     await expect.poll(() => members.count()).toBe(3);
     // Search by name or email.
@@ -247,9 +249,9 @@ describe('the web console', () => {
     await page.getByRole('list', { name: 'Organisation units' }).getByRole('link', { name: 'Lucas Bergström' }).waitFor();
     await shot('units');
     await page.getByRole('link', { name: 'Audit log' }).click();
-    await page.getByLabel('Actor').fill('hfischer');
+    await pickUser('Done by', 'hfisch', /Helen Fischer/);
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.getByRole('cell', { name: 'user:zquinn' }).first().waitFor();
+    await page.getByText('Helen Fischer created Zoe Quinn').first().waitFor();
     await shot('audit');
   });
 

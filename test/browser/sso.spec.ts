@@ -112,7 +112,7 @@ describe('single sign-on in the console', () => {
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     await page.goto(`${base}/`);
-    await page.getByLabel('Institution').fill(inst);
+    await page.getByLabel('Institution', { exact: true }).selectOption(inst); // a choice since issue 17
     await page.getByLabel('Username or email').fill('root');
     await page.getByLabel('Password').fill('root-password');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();

@@ -8,6 +8,8 @@ export interface ErrorBody {
   message: string;
   field?: string;
   reasons?: string[];
+  /** The refusal as a sentence for people: the field's label, no codes (the API adds it to every error). */
+  text?: string;
 }
 
 export class ApiError extends Error {
@@ -166,6 +168,8 @@ export interface SearchUser {
   lastName: string;
   /** Only where the caller may view the user. */
   email?: string;
+  /** Likewise. */
+  username?: string;
 }
 
 export function errorText(e: unknown): string {

@@ -1,17 +1,51 @@
 /** Pieces every page uses: error and status messages, paging, the user typeahead, tabs. */
 import { type KeyboardEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { ApiError, get, type SearchUser } from './api';
+import './safety.css';
+
+/**
+ * One message at a time (issue 17): every ErrorBox and Status that shows something takes a number
+ * when its message appears; only the newest is shown, so a success does not stay beside a later
+ * error (nor an old error beside a later success).
+ */
+const messages = { seq: 0, listeners: new Set<() => void>() };
+function useNewest(active: boolean, content: unknown): boolean {
+  const [mine, setMine] = useState(0);
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    if (!active) return;
+    const n = ++messages.seq;
+    setMine(n);
+    for (const l of messages.listeners) l();
+  }, [active, content]);
+  useEffect(() => {
+    const l = () => setTick((t) => t + 1);
+    messages.listeners.add(l);
+    return () => {
+      messages.listeners.delete(l);
+    };
+  }, []);
+  return active && (mine === 0 || mine === messages.seq);
+}
+
+/** An error in words: the API's sentence (`text`) and policy's reasons; never a code or a field key. */
+export function errorWords(error: unknown): { text: string; reasons: string[] } {
+  if (error instanceof ApiError) {
+    const b = error.body;
+    const text = b.text ?? b.message;
+    return { text, reasons: (b.reasons ?? []).filter((r) => r !== b.message && `${r}.` !== text && r !== text) };
+  }
+  return { text: error instanceof Error ? error.message : String(error), reasons: [] };
+}
 
 /** An API error with its reasons (policy's explanation), or a plain message. */
 export function ErrorBox({ error }: { error: unknown }) {
-  if (!error) return null;
-  const b = error instanceof ApiError ? error.body : { message: String(error instanceof Error ? error.message : error), code: undefined, reasons: undefined, field: undefined };
-  const reasons = (b.reasons ?? []).filter((r) => r !== b.message);
+  const shown = useNewest(!!error, error);
+  if (!error || !shown) return null;
+  const { text, reasons } = errorWords(error);
   return (
     <div className="error" role="alert">
-      <strong>{b.message}</strong>
-      {b.field ? <span className="muted"> (field: {b.field})</span> : null}
-      {b.code ? <span className="code"> {b.code}</span> : null}
+      <strong>{text}</strong>
       {reasons.length > 0 && (
         <ul>
           {reasons.map((r, i) => (
@@ -23,11 +57,20 @@ export function ErrorBox({ error }: { error: unknown }) {
   );
 }
 
+/** The words of a message, to tell one message from the next (an element counts as the same). */
+function textOf(n: ReactNode): string {
+  if (typeof n === 'string' || typeof n === 'number') return String(n);
+  if (Array.isArray(n)) return n.map(textOf).join('');
+  return n ? '\u25a1' : '';
+}
+
 /** A polite live region for "saved", "3 users deactivated", ... */
 export function Status({ children }: { children: ReactNode }) {
+  const has = children !== undefined && children !== null && children !== '' && children !== false;
+  const shown = useNewest(has, has ? textOf(children) : null);
   return (
     <p className="status" role="status" aria-live="polite">
-      {children}
+      {shown ? children : null}
     </p>
   );
 }
@@ -68,7 +111,7 @@ const handle = (u: SearchUser) => u.email ?? u.id;
  * Typeahead on name and email (GET /v1/user-search), as an ARIA combobox: type, arrow up/down,
  * Enter to pick, Escape to close. Calls onPick with the user; the field then shows who was picked.
  */
-export function UserPicker({ label, onPick, id: givenId, value }: { label: string; onPick: (u: SearchUser | null) => void; id?: string; value?: SearchUser | null }) {
+export function UserPicker({ label, onPick, id: givenId, value, role }: { label: string; onPick: (u: SearchUser | null) => void; id?: string; value?: SearchUser | null; role?: 'academic_staff' }) {
   const autoId = useId();
   const id = givenId ?? `picker-${autoId}`;
   const [text, setText] = useState(value ? `${fullName(value)} <${handle(value)}>` : '');
@@ -88,7 +131,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
       return;
     }
     let live = true;
-    get<{ items: SearchUser[] }>('/user-search', { q, limit: 8 })
+    get<{ items: SearchUser[] }>('/user-search', { q, limit: 8, role })
       .then((r) => {
         if (!live) return;
         setItems(r.items);
@@ -99,7 +142,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
     return () => {
       live = false;
     };
-  }, [q]);
+  }, [q, role]);
 
   const pick = (u: SearchUser) => {
     const t = `${fullName(u)} <${handle(u)}>`;
@@ -139,7 +182,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
         aria-expanded={showList}
         aria-controls={listId}
         aria-activedescendant={showList ? `${listId}-${active}` : undefined}
-        placeholder="Type a name or email"
+        placeholder="Name, email or username"
         value={text}
         onChange={(e) => {
           setText(e.target.value);
@@ -162,7 +205,7 @@ export function UserPicker({ label, onPick, id: givenId, value }: { label: strin
               pick(u);
             }}
           >
-            <span>{fullName(u)}</span> <span className="muted">{handle(u)}</span>
+            <span>{fullName(u)}</span> <span className="muted">{u.username && u.email ? `${u.username} · ${u.email}` : handle(u)}</span>
           </li>
         ))}
       </ul>

@@ -7,6 +7,7 @@ import { type FormEvent, useMemo, useState } from 'react';
 import { type Abilities, del, enc, get, patch, post, type SearchUser, type Session } from '../api';
 import { ErrorBox, Pager, Status, TabPanel, Tabs, UserPicker, useAction, useDebounced, useLoad } from '../components';
 import { Link, navigate, useOnChange, useUrlNumber, useUrlState } from '../router';
+import { useConfirm } from '../Confirm';
 
 interface CollectionItem {
   id: string;
@@ -123,19 +124,44 @@ export function CollectionPage({ id, session }: { id: string; session: Session }
   const a = useAction();
   const [msg, setMsg] = useState('');
   const [editing, setEditing] = useState<string | null>(null);
+  const confirm = useConfirm();
   const me = session.user?.id;
+  const colName = col.data?.collection.name ?? id;
 
   if (col.error) return <ErrorBox error={col.error} />;
 
   const remove = async (m: Member) => {
     const self = m.user === me;
-    if (self && !window.confirm(`Leave ${col.data?.collection.name ?? id}? You will lose access to its media.`)) return;
+    setMsg('');
+    const ok = await confirm.ask(
+      self
+        ? { title: `Leave ${colName}?`, body: `You lose access to its ${col.data?.media.length ?? 0} media; a manager would have to add you again.`, action: 'Leave the collection', danger: true }
+        : {
+            title: `Remove ${m.firstName} ${m.lastName}?`,
+            body: `${m.firstName} ${m.lastName} (${m.level}) loses access to the ${col.data?.media.length ?? 0} media of ${colName}.`,
+            action: `Remove ${m.firstName} ${m.lastName}`,
+            danger: true,
+          },
+    );
+    if (!ok) return;
     const r = await a.run(() => del(`/collections/${enc(id)}/members/${enc(m.user)}`));
     if (r) {
       setMsg(self ? 'You left the collection.' : `Removed ${m.firstName} ${m.lastName}.`);
       if (self) navigate('/collections');
       else members.reload();
     }
+  };
+
+  const removeCollection = async () => {
+    setMsg('');
+    const ok = await confirm.ask({
+      title: `Delete ${colName}?`,
+      body: `The collection and its ${members.data?.total ?? 0} memberships are deleted; its ${col.data?.media.length ?? 0} media stay with their owners. This cannot be undone.`,
+      action: `Delete ${colName}`,
+      danger: true,
+    });
+    if (!ok) return;
+    if (await a.run(() => del(`/collections/${enc(id)}`))) navigate('/collections');
   };
 
   const header = (key: SortKey, label: string) => {
@@ -161,7 +187,14 @@ export function CollectionPage({ id, session }: { id: string; session: Session }
       <p className="crumbs">
         <Link to="/collections">Collections</Link> /
       </p>
-      <h1 id="col-h">{col.data?.collection.name ?? id}</h1>
+      <div className="page-head">
+        <h1 id="col-h">{colName}</h1>
+        {col.data?.abilities.delete && (
+          <button type="button" className="danger" onClick={() => void removeCollection()} disabled={a.busy}>
+            Delete collection
+          </button>
+        )}
+      </div>
       <Tabs
         label="Collection"
         current={tab}
@@ -207,7 +240,7 @@ export function CollectionPage({ id, session }: { id: string; session: Session }
                   {header('email', 'Email')}
                   {header('access', 'Access')}
                   <th scope="col">Permissions</th>
-                  <th scope="col">
+                  <th scope="col" className="actions">
                     <span className="sr-only">Actions</span>
                   </th>
                 </tr>
@@ -267,6 +300,7 @@ export function CollectionPage({ id, session }: { id: string; session: Session }
           </>
         )}
       </TabPanel>
+      {confirm.dialog}
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { type FormEvent, useState } from 'react';
 import { del, get, post, put } from '../api';
 import { ErrorBox, Status, useAction, useLoad } from '../components';
 import { navigate, useLocation } from '../router';
+import { useConfirm } from '../Confirm';
 
 interface Mapping {
   value: string;
@@ -47,6 +48,7 @@ export function IdentityProvidersPage() {
   const [editing, setEditing] = useState<ProviderView | 'new' | undefined>(undefined);
   const a = useAction();
   const [msg, setMsg] = useState('');
+  const confirm = useConfirm();
   const may = list.data?.abilities.configure ?? false;
 
   const test = async (id: string) => {
@@ -54,7 +56,14 @@ export function IdentityProvidersPage() {
     if (r) window.location.assign(r.url);
   };
   const remove = async (p: ProviderView) => {
-    if (!window.confirm(`Remove ${p.displayName}? Its users keep their accounts but can no longer sign in through it.`)) return;
+    setMsg('');
+    const ok = await confirm.ask({
+      title: `Remove ${p.displayName}?`,
+      body: `Nobody can sign in through ${p.displayName} (${p.protocol === 'oidc' ? 'OpenID Connect' : 'SAML 2.0'}) any more. Its users keep their accounts, and need a password or another provider to sign in.`,
+      action: `Remove ${p.displayName}`,
+      danger: true,
+    });
+    if (!ok) return;
     if (await a.run(() => del(`/identity-providers/${encodeURIComponent(p.id)}`))) {
       setMsg(`${p.displayName} removed.`);
       list.reload();
@@ -150,6 +159,7 @@ export function IdentityProvidersPage() {
           )}
         </section>
       ))}
+      {confirm.dialog}
     </>
   );
 }

@@ -4,16 +4,22 @@
  * per row: line, outcome, reason; dry run) and the export (a download, also a template).
  */
 import { type FormEvent, useState } from 'react';
-import { type Abilities, del, get, type LicensePack, post, type SearchUser, type Unit, uploadCsv } from '../api';
+import { parse } from 'csv-parse/browser/esm/sync';
+import { type Abilities, del, enc, get, type LicensePack, patch, post, type SearchUser, type Unit, uploadCsv } from '../api';
 import { ErrorBox, Pager, Status, UserPicker, useAction, useLoad } from '../components';
-import { UnitOptions } from './Users';
 import { useUrlNumber, useUrlState } from '../router';
+import { count, useConfirm } from '../Confirm';
+import { outcomeWords, UnitOptions } from './Users';
 
 interface Packs {
   licensing: 'site' | 'packs';
   totals: { seats: number; assigned: number; free: number };
   items: LicensePack[];
   abilities: Abilities;
+}
+
+interface PackWithAbilities extends LicensePack {
+  abilities?: { update?: boolean };
 }
 
 interface Assignment {
@@ -43,6 +49,7 @@ export function LicensesPage() {
   const [offset, setOffset] = useUrlNumber('offset');
   const list = useLoad(() => get<{ total: number; items: Assignment[] }>('/licenses', { unit, pack, offset, limit: LIMIT }), [unit, pack, offset]);
   const a = useAction();
+  const confirm = useConfirm();
   const [msg, setMsg] = useState('');
   const reload = () => {
     packs.reload();
@@ -52,6 +59,14 @@ export function LicensesPage() {
   if (packs.error) return <ErrorBox error={packs.error} />;
   const d = packs.data;
   const revoke = async (x: Assignment) => {
+    setMsg('');
+    const ok = await confirm.ask({
+      title: `Revoke ${x.firstName} ${x.lastName}'s license?`,
+      body: `${x.firstName} ${x.lastName} (${x.username}) gives back their seat of ${x.pack}, and can no longer record with Personal Capture from it.`,
+      action: `Revoke ${x.pack}`,
+      danger: true,
+    });
+    if (!ok) return;
     const r = await a.run(() => del('/licenses', { user: x.user, pack: x.pack }));
     if (r) {
       setMsg(`Revoked ${x.username}'s seat of ${x.pack}.`);
@@ -84,10 +99,15 @@ export function LicensesPage() {
             <th scope="col" className="num">
               Free
             </th>
+            {d?.abilities.update && (
+              <th scope="col" className="actions">
+                Change seats
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
-          {(d?.items ?? []).map((p) => (
+          {(d?.items ?? []).map((p: PackWithAbilities) => (
             <tr key={p.id}>
               <td>{p.id}</td>
               <td className="num">{p.seats}</td>
@@ -95,6 +115,11 @@ export function LicensesPage() {
               <td className="num">
                 <span className={p.free === 0 ? 'badge off' : ''}>{p.free}</span>
               </td>
+              {d?.abilities.update && (
+                <td className="actions">
+                  <Seats pack={p} onDone={(t) => (setMsg(t), reload())} />
+                </td>
+              )}
             </tr>
           ))}
           {d && d.items.length === 0 && (
@@ -112,6 +137,7 @@ export function LicensesPage() {
               <td className="num">{d.totals.seats}</td>
               <td className="num">{d.totals.assigned}</td>
               <td className="num">{d.totals.free}</td>
+              {d.abilities.update && <td />}
             </tr>
           </tfoot>
         )}
@@ -162,7 +188,7 @@ export function LicensesPage() {
             <th scope="col">Email</th>
             <th scope="col">Pack</th>
             <th scope="col">Academic-staff units</th>
-            <th scope="col">
+            <th scope="col" className="actions">
               <span className="sr-only">Actions</span>
             </th>
           </tr>
@@ -195,6 +221,7 @@ export function LicensesPage() {
         </tbody>
       </table>
       {list.data && <Pager label="Assignments" offset={offset} limit={LIMIT} total={list.data.total} onChange={setOffset} />}
+      {confirm.dialog}
     </section>
   );
 }
@@ -230,6 +257,26 @@ function CreatePack({ onDone }: { onDone: () => void }) {
   );
 }
 
+/** A pack's seat count, changed in place (PATCH /v1/license-packs/:id; never below the seats assigned). */
+function Seats({ pack, onDone }: { pack: LicensePack; onDone: (msg: string) => void }) {
+  const [seats, setSeats] = useState(String(pack.seats));
+  const a = useAction();
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const r = await a.run(() => patch(`/license-packs/${enc(pack.id)}`, { seats: Number(seats) }));
+    if (r) onDone(r.changed ? `${pack.id} now has ${count(Number(seats), 'seat')}.` : `${pack.id} already has ${count(Number(seats), 'seat')}.`);
+  };
+  return (
+    <form className="seats-form" onSubmit={(e) => void submit(e)} aria-label={`Seats of ${pack.id}`}>
+      <input type="number" min={0} required value={seats} onChange={(e) => setSeats(e.target.value)} aria-label={`Seats of ${pack.id}`} />
+      <button type="submit" disabled={a.busy || seats === String(pack.seats)}>
+        Save
+      </button>
+      <ErrorBox error={a.error} />
+    </form>
+  );
+}
+
 function Assign({ packs, onDone }: { packs: LicensePack[]; onDone: () => void }) {
   const [user, setUser] = useState<SearchUser | null>(null);
   const [pack, setPack] = useState('');
@@ -247,7 +294,7 @@ function Assign({ packs, onDone }: { packs: LicensePack[]; onDone: () => void })
   return (
     <form className="inline-form card" onSubmit={(e) => void submit(e)} aria-labelledby="as-h">
       <h2 id="as-h">Assign a license</h2>
-      <UserPicker id="as-user" label="User" onPick={setUser} />
+      <UserPicker id="as-user" label="Presenter (academic staff)" role="academic_staff" onPick={setUser} />
       <div>
         <label htmlFor="as-pack">Pack</label>
         <select id="as-pack" value={pack} onChange={(e) => setPack(e.target.value)}>
@@ -268,7 +315,24 @@ function Assign({ packs, onDone }: { packs: LicensePack[]; onDone: () => void })
   );
 }
 
+/** Each data line's user, action and pack, read from the file itself (csv-parse), by file line number. */
+function rowsOf(text: string): Map<number, { user: string; action: string; pack: string }> {
+  const out = new Map<number, { user: string; action: string; pack: string }>();
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true, bom: true, trim: true }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch {
+    return out;
+  }
+  const head = (records[0]?.record ?? []).map((h) => h.toLowerCase());
+  const col = (name: string) => head.indexOf(name);
+  const [u, act, pk] = [col('username'), col('action'), col('license id')];
+  for (const { record, info } of records.slice(1)) out.set(info.lines, { user: record[u] ?? '', action: record[act] ?? '', pack: record[pk] ?? '' });
+  return out;
+}
+
 function Import({ onDone }: { onDone: () => void }) {
+  const [rows, setRows] = useState<Map<number, { user: string; action: string; pack: string }>>(new Map());
   const [file, setFile] = useState<File | null>(null);
   const [dryRun, setDryRun] = useState(false);
   const [phase, setPhase] = useState<'idle' | 'uploading' | 'processing'>('idle');
@@ -289,6 +353,7 @@ function Import({ onDone }: { onDone: () => void }) {
     );
     setPhase('idle');
     if (r) {
+      setRows(rowsOf(await file.text()));
       setAnswer(r);
       if (!dryRun) onDone();
     }
@@ -331,32 +396,40 @@ function Import({ onDone }: { onDone: () => void }) {
       {answer && (
         <div className="results" aria-labelledby="imp-res-h">
           <h3 id="imp-res-h">{answer.summary.dryRun ? 'Dry run: what the import would do' : 'Import result'}</h3>
-          <Status>
-            {answer.summary.rows} rows: {answer.summary.applied} applied, {answer.summary.unchanged} unchanged, {answer.summary.refused} refused
-          </Status>
+          <p className={`summary ${answer.summary.refused > 0 ? 'bad' : 'ok'}`} role="status">
+            {count(answer.summary.rows, 'row')}: {answer.summary.applied} {answer.summary.dryRun ? 'would be applied' : 'applied'}, {answer.summary.unchanged} unchanged, {answer.summary.refused} refused
+            {answer.summary.refused > 0 ? ' — the refused rows changed nothing; see their reasons below.' : '.'}
+          </p>
           <table className="grid compact" id="import-results">
             <thead>
               <tr>
                 <th scope="col" className="num">
                   Line
                 </th>
+                <th scope="col">User</th>
+                <th scope="col">Action</th>
+                <th scope="col">Pack</th>
                 <th scope="col">Outcome</th>
                 <th scope="col">Reason</th>
               </tr>
             </thead>
             <tbody>
-              {answer.results.map((r) => (
-                <tr key={r.line} className={r.outcome === 'applied' || r.outcome === 'unchanged' ? '' : 'refused'}>
-                  <td className="num">{r.line}</td>
-                  <td>
-                    <span className={`badge ${r.outcome === 'applied' || r.outcome === 'unchanged' ? 'ok' : 'off'}`}>{r.outcome}</span>
-                  </td>
-                  <td>
-                    {r.reason}
-                    {r.field ? <span className="muted"> (column {r.field})</span> : null}
-                  </td>
-                </tr>
-              ))}
+              {answer.results.map((r) => {
+                const row = rows.get(r.line);
+                const ok = r.outcome === 'applied' || r.outcome === 'unchanged';
+                return (
+                  <tr key={r.line} className={ok ? '' : 'refused'}>
+                    <td className="num">{r.line}</td>
+                    <td>{row?.user}</td>
+                    <td>{row?.action}</td>
+                    <td>{row?.pack}</td>
+                    <td>
+                      <span className={`badge ${ok ? 'ok' : 'off'}`}>{outcomeWords(r.outcome)}</span>
+                    </td>
+                    <td>{r.reason}</td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>

@@ -43,6 +43,8 @@ export const LABEL: Record<string, string> = {
   instructorUnpublishSystemCaptures: 'Instructors may unpublish system captures',
 };
 export const VALUE_LABEL: Record<string, string> = { on: 'On', off: 'Off', audioOnly: 'Audio only' };
+/** An explanation with each toggle's label in place of its key ("downloads is off" → "Downloads is off"). */
+const inLabels = (why: string) => why.replace(/\b[a-z][A-Za-z]*\b/g, (w) => (w in LABEL ? `“${LABEL[w]}”` : w));
 
 export function SettingsPage() {
   const { search } = useLocation();
@@ -126,8 +128,8 @@ export function SettingsPage() {
               <th scope="col">Setting</th>
               <th scope="col">Value here</th>
               <th scope="col">Comes from</th>
-              <th scope="col">Lock for levels below</th>
-              <th scope="col">
+              {!sectionScope && <th scope="col">Lock for levels below</th>}
+              <th scope="col" className="actions">
                 <span className="sr-only">Actions</span>
               </th>
             </tr>
@@ -150,7 +152,7 @@ export function SettingsPage() {
                       </svg>
                     )}
                   </th>
-                  <td>
+                  <td className="value-cell">
                     {bool ? (
                       <span className="switch-row">
                         <input id={id} type="checkbox" role="switch" checked={value === 'on'} disabled={!t.mayChange || a.busy} onChange={(e) => ask(t, e.target.checked ? 'on' : 'off', allows)} aria-describedby={`${id}-why`} />
@@ -168,9 +170,10 @@ export function SettingsPage() {
                   </td>
                   <td id={`${id}-why`}>
                     <span className={t.source === v.scope ? 'badge ok' : 'badge'}>{t.source === v.scope ? 'set here' : where(t.source)}</span>
-                    <div className="muted small">{t.why}</div>
+                    <div className="muted small">{inLabels(t.why)}</div>
                   </td>
-                  <td>
+                  {!sectionScope && (
+                  <td className="lock-cell">
                     <input
                       type="checkbox"
                       aria-label={`Lock ${LABEL[t.key] ?? t.key} for the levels below`}
@@ -179,6 +182,7 @@ export function SettingsPage() {
                       onChange={(e) => ask(t, t.setHere?.value ?? t.value, !e.target.checked)}
                     />
                   </td>
+                  )}
                   <td className="actions">
                     {t.setHere && t.mayChange && (
                       <button type="button" onClick={() => void clear(t)} aria-label={`Clear ${LABEL[t.key] ?? t.key} here`}>

@@ -16,9 +16,34 @@ export const PROVIDER_LOGOUT_KEY = 'lectern.providerLogout';
  * institution's single sign-on providers are offered as buttons above the password form; a
  * refused provider sign-in comes back here with its reason in the address.
  */
+/** The institution a host name names: its first label, e.g. stateu.lectern.example.edu → stateu. */
+const fromHost = () => location.hostname.split('.')[0] ?? '';
+
 export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   const params = new URLSearchParams(location.search);
   const [institution, setInstitution] = useState(() => params.get('institution') ?? localStorage.getItem('lectern.institution') ?? '');
+  // The choice of institutions (id and name, public); typed in when the list cannot be had.
+  const [choices, setChoices] = useState<{ id: string; name: string }[] | null>(null);
+  useEffect(() => {
+    let live = true;
+    fetch('/v1/sign-in/institutions', { headers: { accept: 'application/json' } })
+      .then((r) => (r.ok ? (r.json() as Promise<{ items: { id: string; name: string }[] }>) : { items: [] }))
+      .then((r) => {
+        if (!live) return;
+        setChoices(r.items);
+        // A ?institution= link or a remembered choice wins; else the host name; else the only one.
+        setInstitution((cur) => {
+          if (cur && r.items.some((i) => i.id === cur)) return cur;
+          const host = fromHost();
+          if (r.items.some((i) => i.id === host)) return host;
+          return r.items.length === 1 ? r.items[0]!.id : cur;
+        });
+      })
+      .catch(() => live && setChoices([]));
+    return () => {
+      live = false;
+    };
+  }, []);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [providers, setProviders] = useState<Button[]>([]);
@@ -75,7 +100,18 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
           Sign in with your staff account. Students use the video platform, not this console.
         </p>
         <label htmlFor="institution">Institution</label>
-        <input id="institution" name="institution" required value={institution} onChange={(e) => setInstitution(e.target.value)} placeholder="e.g. stateu" autoComplete="organization" />
+        {choices && choices.length > 0 ? (
+          <select id="institution" name="institution" required value={institution} onChange={(e) => setInstitution(e.target.value)} autoComplete="organization">
+            <option value="">Choose your institution</option>
+            {choices.map((i) => (
+              <option key={i.id} value={i.id}>
+                {i.name}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input id="institution" name="institution" required value={institution} onChange={(e) => setInstitution(e.target.value)} placeholder="e.g. stateu" autoComplete="organization" />
+        )}
         {providers.length > 0 && (
           <section aria-labelledby="sso-heading" className="sso">
             <h2 id="sso-heading">Sign in with your institution</h2>

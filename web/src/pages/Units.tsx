@@ -8,6 +8,7 @@ import { ErrorBox, Status, useAction, useLoad } from '../components';
 import { Link } from '../router';
 import { askConfirm } from './confirm';
 import { ConfirmWithPreview } from '../Preview';
+import { count, useConfirm } from '../Confirm';
 
 interface Institution {
   institution: { id: string; name: string; delegatedAdministration: boolean; studentLibrary: boolean; personalCaptureLicensing: 'site' | 'packs' | 'off' };
@@ -51,7 +52,12 @@ export function UnitsPage(_props: { session: Session }) {
 
   // Delegated administration changes only after its preview is accepted (web/src/Preview.tsx).
   const [da, setDa] = useState<boolean | null>(null);
-  const setting = async (body: Record<string, unknown>, what: string) => {
+  const confirm = useConfirm();
+  const setting = async (body: Record<string, unknown>, what: string, alreadyAsked = false) => {
+    // Institution settings change what many people may do: say what and to how many first
+    // (delegated administration is asked with its impact preview instead).
+    setMsg('');
+    if (!alreadyAsked && !(await confirm.ask(settingQuestion(body, inst.data?.institution, admins.data)))) return;
     const r = await a.run(() => patch('/institution', body));
     if (r) {
       setMsg(what);
@@ -131,7 +137,7 @@ export function UnitsPage(_props: { session: Session }) {
               onCancel={() => setDa(null)}
               onConfirm={() => {
                 setDa(null);
-                void setting({ delegatedAdministration: da }, da ? 'Delegated administration is on.' : 'Delegated administration is off.');
+                void setting({ delegatedAdministration: da }, da ? 'Delegated administration is on.' : 'Delegated administration is off.', true);
               }}
             />
           )}
@@ -169,8 +175,42 @@ export function UnitsPage(_props: { session: Session }) {
       <h2>Units</h2>
       {unitMsg && <Status>{unitMsg}</Status>}
       {units.loading && !units.data ? <p aria-busy="true">Loading…</p> : render(null)}
+      {confirm.dialog}
     </section>
   );
+}
+
+/** The confirmation for an institution setting: what changes, for how many. */
+function settingQuestion(body: Record<string, unknown>, i: Institution['institution'] | undefined, admins: Map<string, Admin[]> | undefined) {
+  const name = i?.name ?? 'the institution';
+  const everyAdmin = new Set([...(admins?.values() ?? [])].flat().map((x) => x.id)).size;
+  const unlisted = admins?.get('')?.length ?? 0;
+  if ('delegatedAdministration' in body) {
+    return body.delegatedAdministration
+      ? {
+          title: 'Turn delegated administration on?',
+          body: `Each of the ${count(everyAdmin, 'administrator')} of ${name} will have rights only at the units where they are listed. ${unlisted > 0 ? `The ${count(unlisted, 'administrator')} with no listed unit will be listed at the institution, keeping institution-wide rights.` : ''}`,
+          action: 'Turn delegated administration on',
+        }
+      : {
+          title: 'Turn delegated administration off?',
+          body: `Every one of the ${count(everyAdmin, 'administrator')} of ${name} gets rights over the whole institution, wherever they are listed.`,
+          action: 'Turn delegated administration off',
+          danger: true,
+        };
+  }
+  if ('studentLibrary' in body) {
+    return body.studentLibrary
+      ? { title: 'Turn the student library on?', body: `Every student of ${name} may upload and copy media (where their access allows).`, action: 'Turn the student library on' }
+      : { title: 'Turn the student library off?', body: `No student of ${name} may upload or copy media any more, whatever their access level.`, action: 'Turn the student library off', danger: true };
+  }
+  const mode = String(body.personalCaptureLicensing);
+  const words: Record<string, string> = {
+    packs: 'only academic staff holding a seat of a license pack record with Personal Capture',
+    site: 'every academic-staff user records with Personal Capture; no seats are assigned',
+    off: 'nobody records with Personal Capture',
+  };
+  return { title: 'Change Personal Capture licensing?', body: `From now on ${words[mode] ?? mode} at ${name}.`, action: 'Change licensing', danger: mode === 'off' };
 }
 
 function AddUnit({ parent, onDone }: { parent: Unit; onDone: () => void }) {

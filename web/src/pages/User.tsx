@@ -6,9 +6,10 @@ import { type FormEvent, useState } from 'react';
 import { type Abilities, del, enc, get, type LicensePack, patch, post, put, type Role, type Session, type Unit, type UserItem } from '../api';
 import type { Reach } from '../App';
 import { ErrorBox, Status, TabPanel, Tabs, useAction, useLoad } from '../components';
-import { Link, useUrlState } from '../router';
+import { Link, navigate, useUrlState } from '../router';
+import { useConfirm } from '../Confirm';
 import { ROLE_LABEL, STAFF_ROLES } from '../../../src/domain/catalog';
-import { UnitOptions, useOptions } from './Users';
+import { IdentityProviderSelect, UnitOptions, useOptions } from './Users';
 
 interface UserDetail {
   user: UserItem & { roles: Role[] };
@@ -63,6 +64,8 @@ function Profile({ user, abilities, onChange }: { user: UserItem; abilities: Abi
   const [saved, setSaved] = useState('');
   const a = useAction();
   const can = !!abilities.update;
+  const confirm = useConfirm();
+  const name = `${user.firstName} ${user.lastName}`;
   const set = (k: keyof typeof f) => (e: { target: { value: string } }) => setF({ ...f, [k]: e.target.value });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -75,11 +78,33 @@ function Profile({ user, abilities, onChange }: { user: UserItem; abilities: Abi
     }
   };
   const status = async (verb: 'deactivate' | 'reactivate') => {
+    setSaved('');
+    if (
+      verb === 'deactivate' &&
+      !(await confirm.ask({
+        title: `Deactivate ${name}?`,
+        body: `${name} (${user.username}) can no longer sign in, and loses what their roles give them until reactivated. Their roles, licenses and media are kept.`,
+        action: `Deactivate ${name}`,
+        danger: true,
+      }))
+    )
+      return;
     const r = await a.run(() => post(`/users/${enc(user.id)}/${verb}`));
     if (r) {
       setSaved(verb === 'deactivate' ? 'User deactivated.' : 'User reactivated.');
       onChange();
     }
+  };
+  const remove = async () => {
+    setSaved('');
+    const ok = await confirm.ask({
+      title: `Delete ${name}?`,
+      body: `${name} (${user.username}) is deleted with their roles, licenses and memberships. This cannot be undone; deactivating keeps them.`,
+      action: `Delete ${name}`,
+      danger: true,
+    });
+    if (!ok) return;
+    if (await a.run(() => del(`/users/${enc(user.id)}`))) navigate('/users');
   };
   const fields: [keyof typeof f, string][] = [
     ['username', 'Username'],
@@ -93,12 +118,16 @@ function Profile({ user, abilities, onChange }: { user: UserItem; abilities: Abi
       {fields.map(([k, label]) => (
         <div className="row" key={k}>
           <label htmlFor={`p-${k}`}>{label}</label>
-          <input id={`p-${k}`} value={f[k]} onChange={set(k)} readOnly={!can} aria-readonly={!can} />
+          {k === 'identityProvider' && can ? (
+            <IdentityProviderSelect id={`p-${k}`} value={f[k]} onChange={(v) => setF({ ...f, identityProvider: v })} />
+          ) : (
+            <input id={`p-${k}`} value={f[k]} onChange={set(k)} readOnly={!can} aria-readonly={!can} />
+          )}
         </div>
       ))}
       {!can && <p className="muted span2">You may view this user but not change them.</p>}
       <ErrorBox error={a.error} />
-      {saved && <Status>{saved}</Status>}
+      {saved && !a.error && <Status>{saved}</Status>}
       <div className="span2 actions">
         {can && (
           <button type="submit" className="primary" disabled={a.busy}>
@@ -115,7 +144,13 @@ function Profile({ user, abilities, onChange }: { user: UserItem; abilities: Abi
             Reactivate
           </button>
         )}
+        {abilities.delete && (
+          <button type="button" className="danger" onClick={() => void remove()} disabled={a.busy}>
+            Delete user
+          </button>
+        )}
       </div>
+      {confirm.dialog}
     </form>
   );
 }
@@ -144,7 +179,7 @@ function Roles({ user, abilities, onChange }: { user: UserItem & { roles: Role[]
   const revoke = async (r: Role) => {
     const ok = await a.run(() => del(`/users/${enc(user.id)}/roles`, { role: r.role, ...(r.scope && r.scope !== 'platform' ? { scope: r.scope } : {}) }));
     if (ok) {
-      setMsg(`Revoked ${r.role} at ${scopeLabel(units, r.scope)}.`);
+      setMsg(`Revoked ${ROLE_LABEL[r.role as keyof typeof ROLE_LABEL] ?? r.role} at ${scopeLabel(units, r.scope)}.`);
       onChange();
     }
   };
@@ -156,7 +191,7 @@ function Roles({ user, abilities, onChange }: { user: UserItem & { roles: Role[]
           <tr>
             <th scope="col">Role</th>
             <th scope="col">Scope</th>
-            <th scope="col">
+            <th scope="col" className="actions">
               <span className="sr-only">Actions</span>
             </th>
           </tr>
@@ -168,7 +203,7 @@ function Roles({ user, abilities, onChange }: { user: UserItem & { roles: Role[]
               <td>{scopeLabel(units, r.scope, user.roles.some((o) => o.role === r.role && o.scope !== null))}</td>
               <td className="actions">
                 {abilities.grantRole && (
-                  <button type="button" onClick={() => void revoke(r)} disabled={a.busy} aria-label={`Revoke ${r.role} at ${scopeLabel(units, r.scope)}`}>
+                  <button type="button" onClick={() => void revoke(r)} disabled={a.busy} aria-label={`Revoke ${ROLE_LABEL[r.role as keyof typeof ROLE_LABEL] ?? r.role} at ${scopeLabel(units, r.scope)}`}>
                     Revoke
                   </button>
                 )}
@@ -227,6 +262,7 @@ interface UserLicenses {
 function Licenses({ userId, reach }: { userId: string; reach: Reach }) {
   const l = useLoad(() => get<UserLicenses>(`/users/${enc(userId)}/licenses`), [userId]);
   const a = useAction();
+  const confirm = useConfirm();
   const [msg, setMsg] = useState('');
   // The box shows what was asked while the request runs; the answer (or the refusal) settles it.
   const [pending, setPending] = useState<Record<string, boolean>>({});
@@ -234,6 +270,17 @@ function Licenses({ userId, reach }: { userId: string; reach: Reach }) {
   if (!l.data) return <p aria-busy="true">Loading…</p>;
   const d = l.data;
   const flip = async (p: LicensePack) => {
+    setMsg('');
+    if (
+      p.held &&
+      !(await confirm.ask({
+        title: `Revoke this license?`,
+        body: `The seat of ${p.id} held by this user goes back to the pack (${p.free + 1} of ${p.seats} free afterwards); they can no longer record with Personal Capture from this pack.`,
+        action: `Revoke ${p.id}`,
+        danger: true,
+      }))
+    )
+      return;
     setPending({ ...pending, [p.id]: !p.held });
     const r = await a.run(() => (p.held ? del('/licenses', { user: userId, pack: p.id }) : post('/licenses', { user: userId, pack: p.id })));
     if (r) await l.refresh();
@@ -271,6 +318,7 @@ function Licenses({ userId, reach }: { userId: string; reach: Reach }) {
       )}
       <ErrorBox error={a.error} />
       {msg && !a.error && <Status>{msg}</Status>}
+      {confirm.dialog}
     </div>
   );
 }
@@ -323,7 +371,7 @@ function Permissions({ userId }: { userId: string }) {
             <th scope="col">Kind</th>
             <th scope="col">Resource</th>
             <th scope="col">Role</th>
-            <th scope="col">
+            <th scope="col" className="actions">
               <span className="sr-only">Actions</span>
             </th>
           </tr>

@@ -3,10 +3,11 @@
  * sort by a column; paged by the API (50 at a time — never the whole list); bulk actions on the
  * selected users; create a user.
  */
-import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { type BulkAnswer, get, type LicensePack, type Page, post, type Session, type Unit, type UserItem, type WriteAnswer } from '../api';
 import type { Reach } from '../App';
-import { ErrorBox, Pager, Status, Tabs, useAction, useDebounced, useLoad } from '../components';
+import { ErrorBox, errorWords, Pager, Status, Tabs, useAction, useDebounced, useLoad } from '../components';
+import { count, useConfirm } from '../Confirm';
 import { Link, navigate, useOnChange, useUrlNumber, useUrlState } from '../router';
 import { STAFF_ROLES, ROLE_LABEL } from '../../../src/domain/catalog';
 
@@ -86,6 +87,10 @@ export function UsersPage({ session, reach }: { session: Session; reach: Reach }
   );
 
   const items = list.data?.items ?? [];
+  // Names of everyone selected (on any page), for the confirmations and the results.
+  const names = useRef(new Map<string, string>());
+  for (const u of items) names.current.set(u.id, `${u.firstName} ${u.lastName}`);
+  const showLicenses = !!(list.data as { licenses?: boolean } | undefined)?.licenses;
   const allOnPage = items.length > 0 && items.every((u) => selected.has(u.id));
   const toggle = (id: string) =>
     setSelected((s) => {
@@ -192,9 +197,10 @@ export function UsersPage({ session, reach }: { session: Session; reach: Reach }
             </select>
           </div>
         </form>
-        <BulkBar selected={[...selected]} canLicense={reach.licenses} onDone={() => list.reload()} onClear={() => setSelected(new Set())} />
+        <BulkBar selected={[...selected]} names={names.current} canLicense={reach.licenses} onDone={() => list.reload()} onClear={() => setSelected(new Set())} />
         <ErrorBox error={list.error} />
-        <table className="grid" aria-busy={list.loading}>
+        <div className="table-scroll">
+        <table className="grid users-table" aria-busy={list.loading}>
           <caption className="sr-only">{tab === 'staff' ? 'Staff' : 'Students'}, sorted by {sort.key} {sort.desc ? 'descending' : 'ascending'}</caption>
           <thead>
             <tr>
@@ -204,6 +210,7 @@ export function UsersPage({ session, reach }: { session: Session; reach: Reach }
               {header('lastName', 'Name')}
               {header('username', 'Username')}
               {header('email', 'Email')}
+              {showLicenses && <th scope="col">Assigned licenses</th>}
               {header('status', 'Status')}
             </tr>
           </thead>
@@ -220,35 +227,62 @@ export function UsersPage({ session, reach }: { session: Session; reach: Reach }
                 </td>
                 <td>{u.username}</td>
                 <td>{u.email}</td>
+                {showLicenses && <td className="small">{(u as UserItem & { licenses?: string[] }).licenses?.join(', ') || <span className="muted">none</span>}</td>}
                 <td>{u.status === 'active' ? 'Active' : <span className="badge off">Deactivated</span>}</td>
               </tr>
             ))}
             {!list.loading && items.length === 0 && (
               <tr>
-                <td colSpan={5} className="muted">
+                <td colSpan={showLicenses ? 6 : 5} className="muted">
                   No users match.
                 </td>
               </tr>
             )}
           </tbody>
         </table>
+        </div>
         {list.data && <Pager label="Users" offset={offset} limit={LIMIT} total={list.data.total} onChange={setOffset} />}
       </div>
     </section>
   );
 }
 
-function BulkBar({ selected, canLicense, onDone, onClear }: { selected: string[]; canLicense: boolean; onDone: () => void; onClear: () => void }) {
+function BulkBar({ selected, names, canLicense, onDone, onClear }: { selected: string[]; names: Map<string, string>; canLicense: boolean; onDone: () => void; onClear: () => void }) {
   const packs = useLoad(() => (canLicense ? get<{ items: LicensePack[] }>('/license-packs').then((r) => r.items) : Promise.resolve([] as LicensePack[])), [canLicense]);
   const [pack, setPack] = useState('');
-  const [results, setResults] = useState<BulkAnswer['results'] | null>(null);
+  const [results, setResults] = useState<{ verb: string; results: BulkAnswer['results'] } | null>(null);
   const a = useAction();
+  const confirm = useConfirm();
   const n = selected.length;
+  const who = (
+    <ul>
+      {selected.slice(0, 12).map((id) => (
+        <li key={id}>{names.get(id) ?? id}</li>
+      ))}
+      {n > 12 && <li>and {count(n - 12, 'other')}</li>}
+    </ul>
+  );
 
-  const assign = () => a.run(async () => setResults((await post<BulkAnswer>('/licenses/bulk-assign', pack ? { users: selected, pack } : { users: selected })).results));
-  const revokeAll = () => a.run(async () => setResults((await post<BulkAnswer>('/licenses/bulk-revoke-all', { users: selected })).results));
-  const deactivate = () =>
-    a.run(async () => {
+  const assign = () => a.run(async () => setResults({ verb: 'Assign license', results: (await post<BulkAnswer>('/licenses/bulk-assign', pack ? { users: selected, pack } : { users: selected })).results }));
+  const revokeAll = async () => {
+    const ok = await confirm.ask({
+      title: `Revoke every license of ${count(n, 'user')}?`,
+      body: <>Every license seat held by {n === 1 ? 'this user' : `these ${count(n, 'user')}`} is revoked and goes back to its pack. {who}</>,
+      action: `Revoke all licenses of ${count(n, 'user')}`,
+      danger: true,
+    });
+    if (!ok) return;
+    await a.run(async () => setResults({ verb: 'Revoke all licenses', results: (await post<BulkAnswer>('/licenses/bulk-revoke-all', { users: selected })).results }));
+  };
+  const deactivate = async () => {
+    const ok = await confirm.ask({
+      title: `Deactivate ${count(n, 'user')}?`,
+      body: <>{n === 1 ? 'This user' : `These ${count(n, 'user')}`} can no longer sign in, and lose what their roles give them until reactivated. {who}</>,
+      action: `Deactivate ${count(n, 'user')}`,
+      danger: true,
+    });
+    if (!ok) return;
+    await a.run(async () => {
       // There is no bulk deactivate in the API: one request per user, each with its own outcome.
       const out: BulkAnswer['results'] = [];
       for (const user of selected) {
@@ -256,12 +290,13 @@ function BulkBar({ selected, canLicense, onDone, onClear }: { selected: string[]
           const r = await post<WriteAnswer>(`/users/${encodeURIComponent(user)}/deactivate`);
           out.push({ user, outcome: r.changed ? 'applied' : 'unchanged' });
         } catch (e) {
-          const b = (e as { body?: { code?: string; message?: string; reasons?: string[] } }).body ?? {};
-          out.push({ user, outcome: b.code ?? 'failed', ...(b.message ? { message: b.message } : {}), ...(b.reasons ? { reasons: b.reasons } : {}) });
+          const b = (e as { body?: { code?: string; reasons?: string[] } }).body ?? {};
+          out.push({ user, outcome: b.code ?? 'failed', message: errorWords(e).text, ...(b.reasons ? { reasons: b.reasons } : {}) });
         }
       }
-      setResults(out);
+      setResults({ verb: 'Deactivate', results: out });
     });
+  };
   const finish = async (fn: () => Promise<unknown>) => {
     await fn();
     onDone();
@@ -302,20 +337,26 @@ function BulkBar({ selected, canLicense, onDone, onClear }: { selected: string[]
         </button>
       )}
       <ErrorBox error={a.error} />
-      {results && <BulkResults results={results} onClose={() => setResults(null)} />}
+      {results && <BulkResults verb={results.verb} results={results.results} names={names} onClose={() => setResults(null)} />}
+      {confirm.dialog}
     </div>
   );
 }
 
-export function BulkResults({ results, onClose }: { results: BulkAnswer['results']; onClose: () => void }) {
-  const counts = useMemo(() => results.reduce<Record<string, number>>((m, r) => ({ ...m, [r.outcome]: (m[r.outcome] ?? 0) + 1 }), {}), [results]);
+/** Outcomes in words. */
+const OUTCOME: Record<string, string> = { applied: 'done', unchanged: 'already so', denied: 'refused: not allowed', conflict: 'refused', notFound: 'refused: not found', invalid: 'refused: not valid', failed: 'failed' };
+export const outcomeWords = (o: string) => OUTCOME[o] ?? `refused (${o})`;
+const good = (o: string) => o === 'applied' || o === 'unchanged';
+
+export function BulkResults({ verb, results, names, onClose }: { verb: string; results: BulkAnswer['results']; names: Map<string, string>; onClose: () => void }) {
+  const done = useMemo(() => results.filter((r) => r.outcome === 'applied').length, [results]);
+  const same = useMemo(() => results.filter((r) => r.outcome === 'unchanged').length, [results]);
+  const refused = results.length - done - same;
   return (
     <div className="results">
-      <Status>
-        {Object.entries(counts)
-          .map(([k, v]) => `${v} ${k}`)
-          .join(', ')}
-      </Status>
+      <p className={`summary ${refused > 0 ? 'bad' : 'ok'}`} role="status">
+        {verb}: {count(results.length, 'user')} — {done} done, {same} already so, {refused} refused
+      </p>
       <table className="grid compact">
         <thead>
           <tr>
@@ -326,12 +367,14 @@ export function BulkResults({ results, onClose }: { results: BulkAnswer['results
         </thead>
         <tbody>
           {results.map((r, i) => (
-            <tr key={i}>
-              <td>{r.user}</td>
+            <tr key={i} className={good(r.outcome) ? '' : 'refused'}>
               <td>
-                <span className={`badge ${r.outcome === 'applied' || r.outcome === 'unchanged' ? 'ok' : 'off'}`}>{r.outcome}</span>
+                {names.get(r.user) ?? r.user} <span className="muted">{r.user}</span>
               </td>
-              <td>{r.message ?? ''}</td>
+              <td>
+                <span className={`badge ${good(r.outcome) ? 'ok' : 'off'}`}>{outcomeWords(r.outcome)}</span>
+              </td>
+              <td>{(r as { text?: string }).text ?? r.message ?? ''}</td>
             </tr>
           ))}
         </tbody>
@@ -369,9 +412,9 @@ function CreateUser({ onDone }: { onDone: () => void }) {
       <label htmlFor="cu-last">Last name</label>
       <input id="cu-last" value={f.lastName} onChange={set('lastName')} />
       <label htmlFor="cu-idp">Identity provider</label>
-      <input id="cu-idp" value={f.identityProvider} onChange={set('identityProvider')} aria-describedby="cu-idp-help" />
+      <IdentityProviderSelect id="cu-idp" value={f.identityProvider} onChange={(v) => setF({ ...f, identityProvider: v })} describedBy="cu-idp-help" />
       <p id="cu-idp-help" className="muted span2">
-        <code>local</code>, or an external directory: then names and email may be left empty and are filled from the directory.
+        A Lectern password, or an external directory or single sign-on: then names and email may be left empty and are filled from the directory.
       </p>
       <ErrorBox error={a.error} />
       <div className="span2 actions">
@@ -383,5 +426,22 @@ function CreateUser({ onDone }: { onDone: () => void }) {
         </button>
       </div>
     </form>
+  );
+}
+
+/** The identity providers configured for the institution (GET /v1/user-identity-providers), as a drop-down. */
+export function IdentityProviderSelect({ id, value, onChange, describedBy, disabled }: { id: string; value: string; onChange: (v: string) => void; describedBy?: string; disabled?: boolean }) {
+  const list = useLoad(() => get<{ items: { id: string; name: string }[] }>('/user-identity-providers').then((r) => r.items), []);
+  const items = list.data ?? [{ id: 'local', name: 'Lectern password (local)' }];
+  // A value set elsewhere (e.g. by a directory no longer configured) stays choosable.
+  const all = items.some((p) => p.id === value) || !value ? items : [...items, { id: value, name: `${value} (not configured)` }];
+  return (
+    <select id={id} value={value} onChange={(e) => onChange(e.target.value)} aria-describedby={describedBy} disabled={disabled}>
+      {all.map((p) => (
+        <option key={p.id} value={p.id}>
+          {p.name}
+        </option>
+      ))}
+    </select>
   );
 }
