@@ -16,12 +16,14 @@ import { CollectionsPage, CollectionPage } from './pages/Collections';
 import { WhyPage } from './pages/Why';
 import { AuditPage } from './pages/Audit';
 import { IdentityProvidersPage } from './pages/IdentityProviders';
+import { LmsPlatformsPage } from './pages/LmsPlatforms';
 
 /** What the navigation shows: asked of the API once after sign-in. */
 export interface Reach {
   licenses: boolean;
   audit: boolean;
   providers: boolean;
+  lms?: boolean;
 }
 
 async function probe(path: string): Promise<boolean> {
@@ -44,6 +46,8 @@ export function App() {
       setSession(s);
       const [licenses, audit, providers] = await Promise.all([probe('/license-packs'), probe('/audit?limit=1'), probe('/identity-providers')]);
       setReach({ licenses, audit, providers });
+      // The LMS page (issue 15) is probed on its own so this list's line stays as it was.
+      void probe('/lti/platforms').then((lms) => setReach((r) => ({ ...r, lms })));
     } catch (e) {
       if (e instanceof ApiError && e.status === 401) setSession(null);
       else throw e;
@@ -130,4 +134,5 @@ const PAGES: PageDef[] = [
   { title: 'Why?', href: '/why', nav: true, match: (p) => p === '/why', render: () => <WhyPage /> },
   { title: 'Sign-in providers', href: '/identity-providers', nav: true, needs: 'providers', match: (p) => p === '/identity-providers', render: () => <IdentityProvidersPage /> },
   { title: 'Audit log', href: '/audit', nav: true, needs: 'audit', match: (p) => p === '/audit', render: () => <AuditPage /> },
+  { title: 'LMS platforms', href: '/lms', nav: true, needs: 'lms', match: (p) => p === '/lms', render: () => <LmsPlatformsPage /> },
 ];
