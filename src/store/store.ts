@@ -21,6 +21,7 @@ import * as m065 from './migrations/2026-11-30-65-oneroster-links.js';
 import * as m50lti from './migrations/2026-11-30-50-lti.js';
 import * as m040 from './migrations/2026-11-30-40-identity-providers.js';
 import * as m030 from './migrations/2026-11-30-30-auth-hardening.js';
+import * as m080 from './migrations/2026-11-30-80-media-details.js';
 import { pgliteDialect } from './pglite-dialect.js';
 import { DataDirLock } from './lock.js';
 
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-50-lti': m50lti,
   '2026-11-30-40-identity-providers': m040,
   '2026-11-30-30-auth-hardening': m030,
+  '2026-11-30-80-media-details': m080,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
