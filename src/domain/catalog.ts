@@ -146,6 +146,8 @@ export const ACTIONS = [
   'scim.configure', 'scim.view',
   'lti.configure', 'lti.view', 'lti.launch', 'lti.sync',
   'identityProvider.configure', 'identityProvider.view',
+  // Issue 20, what was left: a schedule's capture registered by Lectern for its presenter.
+  'capture.register',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -16,6 +16,7 @@ import { scimOps } from './ops/scim.js';
 import { onerosterOps } from './ops/oneroster.js';
 import { ltiOps } from './ops/lti.js';
 import { identityOps } from './ops/identity.js';
+import { captureOps } from './ops/capture.js';
 
 export const BASE_OPERATIONS: Record<string, Operation> = {
   ...institutionOps,
@@ -31,5 +32,6 @@ export const BASE_OPERATIONS: Record<string, Operation> = {
   ...onerosterOps,
   ...ltiOps,
   ...identityOps,
+  ...captureOps,
 };
 
