@@ -32,6 +32,7 @@ import { userRoutes } from './users.js';
 import { scimRoutes, scimTokenRoutes } from './scim.js';
 import { LtiService } from '../integrations/lti/launch.js';
 import { ltiPublicRoutes, ltiRoutes } from './lti.js';
+import { activityRoutes } from './activity.js';
 import { ssoPublicRoutes, ssoRoutes } from './sso.js';
 import { SingleSignOn } from '../services/sso.js';
 
@@ -123,6 +124,7 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
       await v1.register(scimTokenRoutes);
       await v1.register(ltiRoutes(lti));
       await v1.register(ssoRoutes);
+      await v1.register(activityRoutes);
     },
     { prefix: '/v1' },
   );

@@ -148,6 +148,7 @@ export const ACTIONS = [
   'identityProvider.configure', 'identityProvider.view',
   // Issue 20, what was left: a schedule's capture registered by Lectern for its presenter.
   'capture.register',
+  'activity.ingest', 'activity.report',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -11,6 +11,8 @@ export interface InstitutionRow {
   delegatedAdministration: boolean;
   studentLibrary: boolean;
   personalCaptureLicensing: LicensingMode;
+  /** Days the student activity record is kept (issue 20); 0 keeps it for ever. Absent means the default, 365. */
+  activityRetentionDays?: number;
 }
 
 export interface UnitRow {

@@ -22,6 +22,7 @@ import { captureRules } from './capture.js';
 import { scimRules } from './scim.js';
 import { ltiRules } from './lti.js';
 import { identityRules } from './identity.js';
+import { activityRules } from './activity.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { grantWithinRights, isStaff, mayGrant, mayReachUser, mayTouchUser, normaliseScope } from './role.js';
@@ -131,6 +132,7 @@ const RULE_TABLE: RuleTable = {
   ...scimRules,
   ...ltiRules,
   ...identityRules,
+  ...activityRules,
 };
 
 const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);
