@@ -20,7 +20,7 @@ import { Lectern, type BatchRow, type RowResult } from '../src/services/lectern.
 import type { Store } from '../src/store/store.js';
 import { DRIVERS, freshId, ok, openTestStore } from './helpers.js';
 
-const NAMES = ['users', 'units', 'terms', 'courses', 'sections', 'enrollments', 'schedules', 'members', 'roles'] as const;
+const NAMES = ['users', 'units', 'terms', 'courses', 'sections', 'enrollments', 'schedules', 'members', 'roles', 'rooms', 'devices'] as const;
 const k = (name: string): ImportKind => kindNamed(name)!;
 
 describe.each(DRIVERS)('CSV imports and exports (%s)', (driver) => {
@@ -38,7 +38,8 @@ describe.each(DRIVERS)('CSV imports and exports (%s)', (driver) => {
    * root > science > physics, root > arts. root: admin of the institution; sched: scheduler listed
    * at science; ins: academic staff in physics, instructor of s1; stu: student in s1 and a1; fx: a
    * user whose first name is a formula. Terms t1 (root), tsci (science); courses phys101 (physics),
-   * art101 (arts); sections s1, a1; room r1; schedules sch1 (s1, ins, r1), sch2 (a1), sch3 (no
+   * art101 (arts); sections s1, a1; rooms r1, r2; devices d1 (in r1), d2
+   * (in no room); schedules sch1 (s1, ins, r1), sch2 (a1), sch3 (no
    * section, physics). Collection c1 (ins manager, stu custom add;post).
    */
   async function institution(): Promise<string> {
@@ -63,6 +64,9 @@ describe.each(DRIVERS)('CSV imports and exports (%s)', (driver) => {
       { op: 'section.enroll', args: { section: 's1', user: 'stu', role: 'student' } },
       { op: 'section.enroll', args: { section: 'a1', user: 'stu', role: 'student' } },
       { op: 'room.create', args: { id: 'r1' } },
+      { op: 'room.create', args: { id: 'r2', name: 'Hall B' } },
+      { op: 'device.register', args: { id: 'd1', room: 'r1', name: 'Lectern box' } },
+      { op: 'device.register', args: { id: 'd2' } },
       { op: 'schedule.create', args: { id: 'sch1', section: 's1', presenter: 'ins', room: 'r1', name: 'Mechanics lectures' } },
       { op: 'schedule.create', args: { id: 'sch2', section: 'a1' } },
       { op: 'schedule.create', args: { id: 'sch3', unit: 'physics' } },
@@ -231,6 +235,9 @@ describe.each(DRIVERS)('CSV imports and exports (%s)', (driver) => {
     // SPEC §10: every export, users in full (they are outside the hierarchy).
     const users = (await exported(inst, k('users'), who)).trim().split('\r\n').slice(1).map((l) => l.split(',')[1]);
     expect(users).toEqual([...(await lectern.world(inst))!.users.keys()].sort());
+    // Rooms and devices sit outside the hierarchy too: in full (issue 20, the room export).
+    expect(await ids('rooms')).toEqual(['r1 r1', 'r2 Hall B']);
+    expect(await ids('devices')).toEqual(['d1 r1', 'd2 ']);
     // And it imports back unchanged as the scheduler.
     for (const name of ['terms', 'courses', 'sections', 'schedules']) {
       expect((await run(inst, k(name), await exported(inst, k(name), who), { who })).map(outcome), name).toEqual(['unchanged']);
@@ -364,7 +371,7 @@ describe.each(DRIVERS)('CSV imports and exports (%s)', (driver) => {
   });
 
   it('names every kind, and each column set is documented', async () => {
-    expect(Object.keys(KINDS)).toEqual([...NAMES.filter((n) => n !== 'roles'), 'licenses', 'roles']);
+    expect(Object.keys(KINDS).sort()).toEqual([...NAMES, 'licenses'].sort());
     const { readFile } = await import('node:fs/promises');
     const doc = await readFile(new URL('../docs/IMPORTS.md', import.meta.url), 'utf8');
     for (const name of NAMES) expect(doc, name).toContain(`\`${k(name).columns.join(',')}\``);

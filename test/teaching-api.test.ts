@@ -271,6 +271,21 @@ describe.each(DRIVERS)('teaching and media API (%s)', (driver) => {
     expect((await call('stu', 'POST', '/v1/media', { id: 'm4', owner: 'ins' })).statusCode).toBe(403);
     expect((await call('ins', 'PATCH', '/v1/media/m3', { title: 'Lecture 3 (rev)' })).json().result.title).toBe('Lecture 3 (rev)');
     expect((await call('ta', 'PATCH', '/v1/media/m3', { title: 'x' })).statusCode).toBe(403);
+    // Edit details covers the description and the tags too (SPEC §7, issue 20); what is left out stays.
+    const detailed = await call('ins', 'PATCH', '/v1/media/m3', { description: 'Kinematics in one dimension.\r\nSlides on the wiki.', tags: ['mechanics', ' Kinematics ', 'MECHANICS'] });
+    expect(detailed.statusCode).toBe(200);
+    expect(detailed.json().result).toMatchObject({ title: 'Lecture 3 (rev)', description: 'Kinematics in one dimension.\nSlides on the wiki.', tags: ['mechanics', 'Kinematics'] });
+    expect((await get('ins', '/v1/media/m3')).media).toMatchObject({ title: 'Lecture 3 (rev)', description: 'Kinematics in one dimension.\nSlides on the wiki.', tags: ['mechanics', 'Kinematics'] });
+    expect((await call('ins', 'PATCH', '/v1/media/m3', { tags: ['mechanics', 'Kinematics'] })).json().changed).toBe(false);
+    // Bad input names the field and changes nothing.
+    const before = await get('ins', '/v1/media/m3');
+    expect((await call('ins', 'PATCH', '/v1/media/m3', { title: 'New', tags: ['ok', '   '] })).json()).toMatchObject({ code: 'required', field: 'tags[1]' });
+    expect((await call('ins', 'PATCH', '/v1/media/m3', { description: 'bell\u0007' })).json()).toMatchObject({ field: 'description' });
+    expect((await call('ins', 'PATCH', '/v1/media/m3', { tags: Array.from({ length: 51 }, (_, i) => `t${i}`) })).statusCode).toBe(400);
+    expect((await call('ta', 'PATCH', '/v1/media/m3', { description: 'not mine' })).statusCode).toBe(403);
+    expect(await get('ins', '/v1/media/m3')).toEqual(before);
+    // Empty clears.
+    expect((await call('ins', 'PATCH', '/v1/media/m3', { description: '', tags: [] })).json().result).toMatchObject({ description: '', tags: [] });
 
     expect((await call('ins', 'POST', '/v1/media/m3/publish', { class: 'c1' })).statusCode).toBe(201);
     expect((await call('ins', 'POST', '/v1/media/m3/publish', { class: 'c1' })).json()).toMatchObject({ code: 'alreadyPublished', field: 'class' });

@@ -34,6 +34,7 @@ import { userRoutes } from './users.js';
 import { scimRoutes, scimTokenRoutes } from './scim.js';
 import { LtiService } from '../integrations/lti/launch.js';
 import { ltiPublicRoutes, ltiRoutes } from './lti.js';
+import { activityRoutes } from './activity.js';
 import { ssoPublicRoutes, ssoRoutes } from './sso.js';
 import { SingleSignOn } from '../services/sso.js';
 import { previewRoutes } from './preview.js';
@@ -121,6 +122,7 @@ export function buildApp({ lectern, auth, logger = false, lti = new LtiService(l
       await v1.register(ssoRoutes);
       await v1.register(previewRoutes);
       await v1.register(roleRoutes);
+      await v1.register(activityRoutes);
     },
     { prefix: '/v1' },
   );

@@ -5,13 +5,15 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { LICENSING_MODES } from '../domain/catalog.js';
-import { abilities, caller, runOp } from './http.js';
+import { decide } from '../policy/index.js';
+import { abilities, caller, denied, runOp } from './http.js';
 
 const Settings = {
   name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
   delegatedAdministration: Type.Optional(Type.Boolean()),
   studentLibrary: Type.Optional(Type.Boolean()),
   personalCaptureLicensing: Type.Optional(Type.Union(LICENSING_MODES.map((m) => Type.Literal(m)))),
+  activityRetentionDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 3650, description: 'days the student activity record is kept; 0: for ever (docs/ACTIVITY.md)' })),
 };
 const UnitId = Type.Object({ id: Type.String({ minLength: 1 }) });
 
@@ -24,6 +26,15 @@ export const institutionRoutes: FastifyPluginAsyncTypebox = async (app) => {
       revision: c.world.revision,
       abilities: abilities(c, `institution:${c.institutionId}`, { configure: 'institution.configure' }),
     };
+  });
+
+  // Issue 20: system admins see several institutions; the console's users list filters by one of
+  // them (then sends Lectern-Institution). Asked of policy in the caller's home institution.
+  app.get('/institutions', { schema: { summary: 'every institution, for system admins (platform.configure)', tags: ['institution'] } }, async (req) => {
+    const c = caller(req);
+    const d = decide(c.home, c.principal, 'platform.configure', 'platform:main');
+    if (!d.allow) throw denied(d.reasons);
+    return { items: (await req.server.lectern.store.listInstitutions()).map((i) => ({ id: i.institutionId, name: i.name })) };
   });
 
   app.patch(

@@ -14,7 +14,7 @@ import { type LtiService, stateCookie } from '../integrations/lti/launch.js';
 import { syncRoster } from '../integrations/lti/nrps.js';
 import { STAFF_RULES, USER_MATCHERS } from '../policy/lti.js';
 import { deploymentIdsOf, roleMappingOf, type LaunchResult } from '../services/ops/lti.js';
-import { authorize, caller, decideAs, denied, HttpError, runOp } from './http.js';
+import { abilities, authorize, caller, decideAs, denied, HttpError, runOp } from './http.js';
 
 /** Where Lectern is reached from outside: LECTERN_PUBLIC_URL, else the request's own origin. */
 function origin(req: FastifyRequest): string {
@@ -165,7 +165,10 @@ export function ltiRoutes(svc: LtiService): FastifyPluginAsyncTypebox {
       const c = caller(req);
       authorize(c, 'lti.view', `institution:${c.institutionId}`);
       const base = origin(req);
-      return { items: [...c.world.tables.ltiPlatform.values()].sort((a, b) => a.id.localeCompare(b.id)).map((p) => view(p, base)) };
+      return {
+        items: [...c.world.tables.ltiPlatform.values()].sort((a, b) => a.id.localeCompare(b.id)).map((p) => view(p, base)),
+        abilities: abilities(c, `institution:${c.institutionId}`, { configure: 'lti.configure' }),
+      };
     });
 
     app.get('/lti/platforms/:id', { schema: { summary: 'one LMS platform registration (lti.view)', tags: ['lti'], params: Id } }, async (req) => {

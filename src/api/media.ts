@@ -9,7 +9,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { MEDIA_ORIGINS, POST_TARGETS } from '../domain/catalog.js';
-import type { MediaRow } from '../domain/rows.js';
+import { type MediaRow, mediaTags } from '../domain/rows.js';
+import { MEDIA_DESCRIPTION_MAX, MEDIA_TAGS_MAX } from '../services/ops/media.js';
 import { publishableSections, publishTargets, usersWhoMayView, viewableMedia } from '../policy/lookups.js';
 import { allows } from '../services/agree.js';
 import { decide, type Principal } from '../policy/index.js';
@@ -41,7 +42,7 @@ function mediaFound(c: Caller, id: string): MediaRow {
 }
 
 function mediaView(m: MediaRow) {
-  return { id: m.id, title: m.title, owner: m.ownerId, presenter: m.presenterId, origin: m.origin, locked: m.locked, library: m.libraryId };
+  return { id: m.id, title: m.title, description: m.description ?? '', tags: mediaTags(m), owner: m.ownerId, presenter: m.presenterId, origin: m.origin, locked: m.locked, library: m.libraryId };
 }
 
 /** The principal a lookup is about: the caller, or a user the caller may view (`user.view`). */
@@ -99,8 +100,23 @@ export const mediaRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
   app.patch(
     '/media/:id',
-    { schema: { summary: 'edit a media item’s details (media.editDetails)', tags: ['media'], params: Id, body: Body({ title: Type.String({ minLength: 1, maxLength: 200 }) }) } },
-    async (req, reply) => runOp(req, reply, 'media.editDetails', { media: req.params.id, ...req.body }),
+    {
+      schema: {
+        summary: 'edit a media item’s details: title, description, tags; what is left out stays as it is (media.editDetails)',
+        tags: ['media'],
+        params: Id,
+        body: Body({
+          title: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          description: Type.Optional(Type.String({ maxLength: MEDIA_DESCRIPTION_MAX, description: 'may span lines; empty clears it' })),
+          tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: MEDIA_TAGS_MAX, description: 'replaces the tags; repeats (ignoring case) are dropped; [] clears them' })),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const out = await runOp(req, reply, 'media.editDetails', { media: req.params.id, ...req.body });
+      // The details as GET /v1/media/:id shows them (tags as a list), not the stored row.
+      return { ...out, ...(out.result ? { result: mediaView(out.result as MediaRow) } : {}) };
+    },
   );
   app.delete('/media/:id', { schema: { summary: 'delete a media item (media.delete)', tags: ['media'], params: Id } }, async (req, reply) => runOp(req, reply, 'media.delete', { media: req.params.id }));
 

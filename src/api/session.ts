@@ -21,6 +21,7 @@ const SESSION_ABILITIES: Record<string, string> = {
   'license.view': 'institution',
   'audit.view': 'institution',
   'identityProvider.view': 'institution',
+  'lti.view': 'institution',
   'room.create': 'institution',
   'device.register': 'institution',
   'user.search': 'institution',

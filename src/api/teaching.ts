@@ -302,17 +302,29 @@ export const teachingRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         summary: 'create a capture schedule (for a section, or with no section in a unit)',
         tags: ['teaching'],
-        body: Body({ id: Type.String({ minLength: 1 }), section: Ref('section id'), presenter: Ref('an instructor of the section'), unit: Ref('for a schedule with no section'), room: Ref('room id'), name: Name }),
+        body: Body({ id: Type.String({ minLength: 1 }), section: Ref('section id'), presenter: Ref('an instructor or guest presenter of the section'), unit: Ref('for a schedule with no section'), room: Ref('room id'), name: Name }),
       },
     },
     async (req, reply) => runOp(req, reply, 'schedule.create', req.body, { created: true }),
   );
   app.patch(
     '/schedules/:id',
-    { schema: { summary: 'change a schedule’s presenter, room or name', tags: ['teaching'], params: Id, body: Body({ presenter: Ref('an instructor of the section'), room: Ref('room id'), name: Name }) } },
+    { schema: { summary: 'change a schedule’s presenter, room or name', tags: ['teaching'], params: Id, body: Body({ presenter: Ref('an instructor or guest presenter of the section'), room: Ref('room id'), name: Name }) } },
     async (req, reply) => runOp(req, reply, 'schedule.update', { schedule: req.params.id, ...req.body }),
   );
   app.delete('/schedules/:id', { schema: { summary: 'delete a capture schedule', tags: ['teaching'], params: Id } }, async (req, reply) => runOp(req, reply, 'schedule.delete', { schedule: req.params.id }));
+  app.post(
+    '/schedules/:id/captures',
+    {
+      schema: {
+        summary: 'register a capture the schedule produced: owned by its presenter, published in a system class of its section (capture.register)',
+        tags: ['teaching'],
+        params: Id,
+        body: Body({ media: Type.String({ minLength: 1, description: 'the capture’s media id' }), title: Name, class: Ref('a system class of the section; default: a new one named after the capture') }),
+      },
+    },
+    async (req, reply) => runOp(req, reply, 'capture.register', { schedule: req.params.id, ...req.body }, { created: true }),
+  );
 
   // --- toggles ---
   const Scope = Type.String({ minLength: 1, description: 'a unit id (or unit:<id>, institution:<id>) or section:<id>' });

@@ -148,6 +148,9 @@ export const ACTIONS = [
   'identityProvider.configure', 'identityProvider.view',
   // Custom roles and institution role names (issue 21, docs/ROLES.md).
   'role.view', 'role.define', 'role.update', 'role.delete', 'institution.renameRoles',
+  // Issue 20, what was left: a schedule's capture registered by Lectern for its presenter.
+  'capture.register',
+  'activity.ingest', 'activity.report',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 

@@ -11,6 +11,8 @@ export interface InstitutionRow {
   delegatedAdministration: boolean;
   studentLibrary: boolean;
   personalCaptureLicensing: LicensingMode;
+  /** Days the student activity record is kept (issue 20); 0 keeps it for ever. Absent means the default, 365. */
+  activityRetentionDays?: number;
 }
 
 export interface UnitRow {
@@ -107,6 +109,15 @@ export interface MediaRow {
   title: string;
   /** The library the media lives in, if any (SPEC §9). */
   libraryId: string | null;
+  /** Edit details (SPEC §7, issue 20): free text, '' when none. Absent on rows written before it existed. */
+  description?: string;
+  /** Edit details: a JSON list of tags ('[]' when none); see mediaTags(). */
+  tags?: string;
+}
+
+/** A media row's tags as a list. */
+export function mediaTags(m: Pick<MediaRow, 'tags'>): string[] {
+  return m.tags ? (JSON.parse(m.tags) as string[]) : [];
 }
 
 export interface PublicationRow {

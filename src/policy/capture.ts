@@ -15,7 +15,7 @@
 import type { SectionRole } from '../domain/catalog.js';
 import { allow, because, type Decision, deny } from '../domain/outcome.js';
 import { isPresenter } from './license.js';
-import { adminOverSection, roleWords, sectionRole } from './teaching.js';
+import { adminOverSection, manageInUnit, roleWords, sectionRole } from './teaching.js';
 import type { Query, RuleTable } from './types.js';
 
 /** Is the actor a presenter for Personal Capture (SPEC §5), with the reason either way? */
@@ -68,7 +68,25 @@ function forRoles(roles: readonly SectionRole[], never: string): (q: Query) => D
   };
 }
 
+/**
+ * Registering a capture a schedule produced (`capture.register` on `schedule:<id>`): the capture
+ * service does it through Lectern, or an admin over the schedule's unit (whose token the capture
+ * service may use, as a SCIM token acts as an admin). Nobody else: owner and class are Lectern's to
+ * set, so a presenter or scheduler cannot file a capture under someone else's name.
+ */
+function registerCapture(q: Query): Decision {
+  const { world: w, actor, resource } = q;
+  if (resource.type !== 'schedule') return deny(because`captures are registered against a schedule, not a ${resource.type}`);
+  const s = w.schedule(resource.id);
+  if (!s) return deny(because`schedule '${resource.id}' does not exist`);
+  if (actor.isSystem) return allow(because`Lectern registers the captures of schedule ${s.id} for the capture service`);
+  const unit = s.sectionId === null ? s.unitId : (w.sectionUnit(s.sectionId) ?? s.unitId);
+  const d = manageInUnit(actor, unit, 'register captures of its schedules', false);
+  return d.allow ? d : deny(because`captures of schedule ${s.id} are registered by the capture service or an admin over ${w.tree.name(unit)}`, ...d.reasons);
+}
+
 export const captureRules: RuleTable = {
+  'capture.register': registerCapture,
   'capture.personal': personalCapture,
   'section.captureStart': forRoles(['instructor', 'guest_presenter', 'student_presenter'], 'ad hoc captures are started by instructors, guest presenters and student presenters (teaching assistants do not see the button)'),
   'section.importMedia': forRoles(['instructor'], 'only instructors import external media and Personal Capture presentations into a section (student presenters never import external media)'),

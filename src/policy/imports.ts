@@ -9,7 +9,9 @@
 import { allow, because, deny, type Decision } from '../domain/outcome.js';
 import type { Query, RuleTable } from './types.js';
 
-export const IMPORT_KINDS = ['users', 'units', 'terms', 'courses', 'sections', 'enrollments', 'schedules', 'members', 'licenses', 'roles'] as const;
+export const IMPORT_KINDS = ['users', 'units', 'terms', 'courses', 'sections', 'enrollments', 'schedules', 'members', 'licenses', 'roles', 'rooms', 'devices'] as const;
+// Rooms and devices sit outside the hierarchy; AV technicians manage them as admins do (issue 20).
+const FACILITY_KINDS: readonly string[] = ['rooms', 'devices'];
 // SPEC §10: a scheduler imports these kinds only (enrolling an instructor is a single operation).
 const SCHEDULER_IMPORTS: readonly string[] = ['terms', 'courses', 'sections', 'schedules'];
 
@@ -34,6 +36,9 @@ function kindRule(exporting: boolean): (q: Query) => Decision {
       return deny(because`license files are ${exporting ? 'exported by license managers' : 'imported by license managers who are also admins'}; ${actor.name} is not one`);
     }
     if (actor.isAnyAdmin) return allow(because`${actor.name} is an admin; each row is checked against their rights`);
+    if (FACILITY_KINDS.includes(kind) && actor.listed('av_technician').length > 0) {
+      return allow(because`${actor.name} is an AV technician, who manages rooms and devices; each row is checked against their rights`);
+    }
     const scheduler = actor.listed('scheduler').length > 0;
     if (exporting && scheduler) return allow(because`${actor.name} is a scheduler with listed units, who runs every export; each holds only what they may see`);
     if (SCHEDULER_IMPORTS.includes(kind) && scheduler) return allow(because`${actor.name} is a scheduler with listed units, who imports terms, courses, sections and schedules`);

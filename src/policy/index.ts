@@ -25,6 +25,7 @@ import { identityRules } from './identity.js';
 import { customRoleGrant, customRoleRules } from './customRules.js';
 import { viaCustomRoles } from './custom.js';
 import { setLabels } from '../domain/labels.js';
+import { activityRules } from './activity.js';
 
 export { Actor, LISTED_ONLY, SYSTEM, adminUnits, describeGrant, describeScope, scopeOf, type Principal, type Scope } from './actor.js';
 export { grantWithinRights, isStaff, mayGrant, mayReachUser, mayTouchUser, normaliseScope } from './role.js';
@@ -141,6 +142,7 @@ const RULE_TABLE: RuleTable = {
   ...ltiRules,
   ...identityRules,
   ...customRoleRules,
+  ...activityRules,
 };
 
 const RULES = new Map(Object.entries(RULE_TABLE) as [Action, Rule][]);

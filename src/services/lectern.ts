@@ -423,6 +423,7 @@ export class Lectern {
       delegatedAdministration: a.delegatedAdministration ?? false,
       studentLibrary: a.studentLibrary ?? true,
       personalCaptureLicensing: a.personalCaptureLicensing ?? 'packs',
+      activityRetentionDays: a.activityRetentionDays ?? 365,
     };
     if (principal.kind === 'user' && !principal.systemAdmin) {
       return { status: 'denied', code: 'denied', message: 'only a system admin creates institutions', reasons: ['only a system admin creates institutions'] };

@@ -17,6 +17,7 @@ import { onerosterOps } from './ops/oneroster.js';
 import { ltiOps } from './ops/lti.js';
 import { identityOps } from './ops/identity.js';
 import { customRoleOps } from './ops/customRoles.js';
+import { captureOps } from './ops/capture.js';
 
 export const BASE_OPERATIONS: Record<string, Operation> = {
   ...institutionOps,
@@ -33,5 +34,6 @@ export const BASE_OPERATIONS: Record<string, Operation> = {
   ...ltiOps,
   ...identityOps,
   ...customRoleOps,
+  ...captureOps,
 };
 

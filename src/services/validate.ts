@@ -210,3 +210,43 @@ function readArgsOr<F extends Fields>(fields: F, raw: unknown, refuse: boolean):
   }
   return out as ArgsOf<F>;
 }
+
+/**
+ * Prose (a media description): may span lines (CRLF becomes LF; tabs kept), trimmed, bounded, no
+ * other control characters; empty text clears it.
+ */
+export const prose = (max: number): Field<string> => ({
+  schema: Type.String({ maxLength: max }),
+  required: true,
+  read(v, n) {
+    if (typeof v !== 'string') throw invalid(n, `must be text, not ${Array.isArray(v) ? 'a list' : typeof v}`, 'type');
+    const t = v.replace(/\r\n?/g, '\n').trim();
+    if (t.length > max) throw invalid(n, `is longer than ${max.toLocaleString('en')} characters`, 'tooLong');
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(t)) throw invalid(n, 'contains control characters other than line breaks and tabs', 'format');
+    if (LONE_SURROGATE.test(t)) throw invalid(n, 'is not valid Unicode text (a lone surrogate)', 'format');
+    return t;
+  },
+});
+
+/**
+ * Free-text labels (media tags): a list of at most `maxItems` texts of at most `max` characters
+ * each, each trimmed; repeats (ignoring case) are dropped, the first spelling and the order kept.
+ * An empty list clears them.
+ */
+export const labels = (maxItems: number, max: number): Field<string[]> => ({
+  schema: Type.Array(Type.String({ minLength: 1, maxLength: max }), { maxItems }),
+  required: true,
+  read(v, n) {
+    if (!Array.isArray(v)) throw invalid(n, 'must be a list of text', 'type');
+    if (v.length > maxItems) throw invalid(n, `has ${v.length} entries; at most ${maxItems} are allowed`, 'tooLong');
+    const out: string[] = [];
+    const seen = new Set<string>();
+    for (const [i, x] of v.entries()) {
+      const t = readText(x, `${n}[${i}]`, max);
+      if (!seen.has(t.toLowerCase())) out.push(t);
+      seen.add(t.toLowerCase());
+    }
+    return out;
+  },
+});

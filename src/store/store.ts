@@ -22,6 +22,8 @@ import * as m50lti from './migrations/2026-11-30-50-lti.js';
 import * as m040 from './migrations/2026-11-30-40-identity-providers.js';
 import * as m030 from './migrations/2026-11-30-30-auth-hardening.js';
 import * as m070 from './migrations/2026-11-30-70-custom-roles.js';
+import * as m080 from './migrations/2026-11-30-80-media-details.js';
+import * as m081 from './migrations/2026-11-30-81-activity.js';
 import { pgliteDialect } from './pglite-dialect.js';
 import { DataDirLock } from './lock.js';
 
@@ -37,6 +39,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-30-40-identity-providers': m040,
   '2026-11-30-30-auth-hardening': m030,
   '2026-11-30-70-custom-roles': m070,
+  '2026-11-30-80-media-details': m080,
+  '2026-11-30-81-activity': m081,
 };
 
 /** Table names in SQL (camelCase here; the plugin writes snake_case). */
@@ -90,7 +94,7 @@ const LOAD_ORDER: TableName[] = [
   'customRole', 'customRoleGrant', 'roleName',
 ];
 
-const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing'] as const;
+const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing', 'activityRetentionDays'] as const;
 
 // Kysely's typed builder buys little for these generic, table-driven statements.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -269,7 +273,7 @@ export class Store {
   /** Empties every table (a fresh database for the next scenario file). */
   async reset(): Promise<void> {
     const replicated = LOAD_ORDER.map((t) => sql.table(SQL_TABLE[t]));
-    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'authEvent', 'signInFailure', 'userName', 'ltiKey', 'ltiLogin', 'ltiSync', 'ltiRefusal', 'ssoRequest', 'ssoAssertion'].map((t) => sql.table(t));
+    const others = ['consoleSession', 'apiToken', 'credential', 'auditLog', 'changelog', 'authEvent', 'signInFailure', 'userName', 'ltiKey', 'ltiLogin', 'ltiSync', 'ltiRefusal', 'ssoRequest', 'ssoAssertion', 'activityEvent'].map((t) => sql.table(t));
     await sql`truncate ${sql.join([...others, ...replicated])}`.execute(this.db);
   }
 

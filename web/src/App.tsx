@@ -17,6 +17,7 @@ import { WhyPage } from './pages/Why';
 import { AuditPage } from './pages/Audit';
 import { IdentityProvidersPage } from './pages/IdentityProviders';
 import { ImportsPage } from './pages/Imports';
+import { LmsPlatformsPage } from './pages/LmsPlatforms';
 
 import { MinePage } from './pages/Mine';
 import { RoomsPage } from './pages/Rooms';
@@ -28,6 +29,7 @@ export interface Reach {
   licenses: boolean;
   audit: boolean;
   providers: boolean;
+  lms?: boolean;
 }
 
 const reachOf = (s: Session): Reach => ({ licenses: !!s.abilities['license.view'], audit: !!s.abilities['audit.view'], providers: !!s.abilities['identityProvider.view'] });
@@ -144,4 +146,5 @@ const PAGES: PageDef[] = [
   { title: 'Sign-in providers', href: '/identity-providers', nav: true, shows: (s) => can(s, 'identityProvider.view'), match: (p) => p === '/identity-providers', render: () => <IdentityProvidersPage /> },
   { title: 'Audit log', href: '/audit', nav: true, shows: (s) => can(s, 'audit.view'), match: (p) => p === '/audit', render: () => <AuditPage /> },
   { title: 'Imports and exports', href: '/imports', nav: true, shows: (s) => anywhere(s, 'import.run', 'export.run'), match: (p) => p === '/imports', render: () => <ImportsPage /> },
+  { title: 'LMS platforms', href: '/lms', nav: true, shows: (s) => can(s, 'lti.view'), match: (p) => p === '/lms', render: () => <LmsPlatformsPage /> },
 ];

@@ -313,7 +313,49 @@ const roleGrants: Spec = {
   },
 };
 
-const SPECS: readonly Spec[] = [users, units, terms, courses, sections, enrollments, schedules, members, roleGrants];
+/**
+ * Rooms (issue 20: the room export). Outside the hierarchy, so an export holds every room the actor
+ * sees (staff see all); each row's change is the ordinary room operation.
+ */
+const rooms: Spec = {
+  name: 'rooms',
+  columns: ['Action', 'Id', 'Name'],
+  optional: ['Action', 'Name'],
+  key: ['Id'],
+  argOf: { Id: 'id', Name: 'name' },
+  columnOf: { id: 'Id', room: 'Id', name: 'Name' },
+  exists: (w, a) => typeof a.id === 'string' && w.room(a.id) !== undefined,
+  create: (ctx, a) => call(ctx, 'room.create', a),
+  update: (ctx, a) => call(ctx, 'room.configure', pick(a, { id: 'room', name: 'name' })),
+  remove: (ctx, a) => call(ctx, 'room.delete', { room: a.id }),
+  *exportRows(w, p) {
+    for (const r of byId(w.tables.room.values())) if (allowed(w, p, 'room.view', `room:${r.id}`)) yield ['', r.id, r.name];
+  },
+};
+
+/** Capture devices and the room each is in (empty: in no room). */
+const devices: Spec = {
+  name: 'devices',
+  columns: ['Action', 'Id', 'Room', 'Name'],
+  optional: ['Action', 'Room', 'Name'],
+  key: ['Id'],
+  argOf: { Id: 'id', Room: 'room', Name: 'name' },
+  columnOf: { id: 'Id', device: 'Id', room: 'Room', name: 'Name' },
+  exists: (w, a) => typeof a.id === 'string' && w.device(a.id) !== undefined,
+  create: (ctx, a) => call(ctx, 'device.register', a),
+  update(ctx, a) {
+    const cur = ctx.world.device(a.id as string)!;
+    const named = a.name === undefined ? undefined : call(ctx, 'device.configure', { device: a.id, name: a.name });
+    const moved = () => (a.room === undefined || a.room === (cur.roomId ?? '') ? undefined : call(ctx, 'device.assign', { device: a.id, room: a.room }));
+    return named ? then(ctx, named, moved) : (moved() ?? { changes: [], target: `device:${cur.id}`, result: cur });
+  },
+  remove: (ctx, a) => call(ctx, 'device.delete', { device: a.id }),
+  *exportRows(w, p) {
+    for (const d of byId(w.tables.device.values())) if (allowed(w, p, 'device.view', `device:${d.id}`)) yield ['', d.id, d.roomId ?? '', d.name];
+  },
+};
+
+const SPECS: readonly Spec[] = [users, units, terms, courses, sections, enrollments, schedules, members, roleGrants, rooms, devices];
 
 /**
  * The operation one row of a kind becomes: create, update, delete or upsert, decided at plan time.
@@ -378,6 +420,8 @@ export const enrollmentKind = kindOf(enrollments);
 export const scheduleKind = kindOf(schedules);
 export const memberKind = kindOf(members);
 export const roleGrantKind = kindOf(roleGrants);
+export const roomKind = kindOf(rooms);
+export const deviceKind = kindOf(devices);
 
 /** Every CSV kind by the name the CLI and the API use (`lectern import users FILE`, /v1/imports/users). */
 export const KINDS: Readonly<Record<string, ImportKind>> = {
@@ -391,6 +435,8 @@ export const KINDS: Readonly<Record<string, ImportKind>> = {
   members: memberKind,
   licenses: licenseKind,
   roles: roleGrantKind,
+  rooms: roomKind,
+  devices: deviceKind,
 };
 
 export const KIND_NAMES = Object.keys(KINDS);

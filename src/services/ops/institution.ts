@@ -6,12 +6,14 @@ import { LICENSING_MODES } from '../../domain/catalog.js';
 import type { Change, InstitutionRow } from '../../domain/rows.js';
 import { LISTED_ONLY } from '../../policy/index.js';
 import { defineOp, inInstitution, type Operation } from '../operation.js';
-import { bool, id, oneOf, optional, text } from '../validate.js';
+import { bool, id, oneOf, optional, text, wholeNumber } from '../validate.js';
 
 const SETTINGS = {
   delegatedAdministration: optional(bool()),
   studentLibrary: optional(bool()),
   personalCaptureLicensing: optional(oneOf(LICENSING_MODES)),
+  // Issue 20: how long the student activity record is kept; 0 keeps it for ever.
+  activityRetentionDays: optional(wholeNumber(0, 3650)),
 };
 
 /** institution.create's arguments. */
@@ -23,12 +25,13 @@ export const institutionOps: Record<string, Operation> = {
     args: { ...SETTINGS, name: optional(text()) },
     on: inInstitution(),
     plan({ world: w, args }) {
-      const { delegatedAdministration: da, studentLibrary: sl, personalCaptureLicensing: pcl, name } = args;
+      const { delegatedAdministration: da, studentLibrary: sl, personalCaptureLicensing: pcl, activityRetentionDays: keep, name } = args;
       const next: InstitutionRow = {
         ...w.institution,
         ...(da !== undefined ? { delegatedAdministration: da } : {}),
         ...(sl !== undefined ? { studentLibrary: sl } : {}),
         ...(pcl !== undefined ? { personalCaptureLicensing: pcl } : {}),
+        ...(keep !== undefined ? { activityRetentionDays: keep } : {}),
         ...(name !== undefined ? { name } : {}),
       };
       const changes: Change[] = [];

@@ -28,6 +28,10 @@ function assertAssignable(w: World, u: UserRow): void {
   if (w.institution.personalCaptureLicensing === 'site') {
     throw conflict('siteLicensing', `${w.institutionId} uses site licensing: every academic-staff user is already a presenter, so assignment is unnecessary`);
   }
+  // Under `off` a seat would license nothing: refused as under `site`, for the opposite reason (issue 20).
+  if (w.institution.personalCaptureLicensing === 'off') {
+    throw conflict('licensingOff', `Personal Capture licensing is off in ${w.institutionId}: nobody records with it, so a seat would license nothing`);
+  }
   if (u.status !== 'active') throw conflict('deactivated', `${u.id} is deactivated and cannot hold a license`, 'user');
   if (!w.holds(u.id, 'academic_staff')) throw conflict('notAcademicStaff', `${u.id} is not academic staff; only academic staff hold Personal Capture licenses`, 'user');
 }

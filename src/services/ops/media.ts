@@ -3,11 +3,11 @@
  */
 import { MEDIA_ORIGINS, type MediaOrigin, POST_TARGETS } from '../../domain/catalog.js';
 import { conflict, invalid, notFound } from '../../domain/outcome.js';
-import type { Change, MediaRow } from '../../domain/rows.js';
+import { type Change, type MediaRow, mediaTags } from '../../domain/rows.js';
 import type { Actor } from '../../policy/index.js';
 import { keyOf, type World } from '../../world/world.js';
 import { at, custom, defineOp, find, findOpt, type Operation } from '../operation.js';
-import { bool, id, oneOf, optional, text } from '../validate.js';
+import { bool, id, labels, oneOf, optional, prose, text } from '../validate.js';
 
 /** Only Lectern itself, loading a world, says who did something on someone else's behalf. */
 function loaderOnly(actor: Actor, args: Record<string, unknown>, field: string): void {
@@ -15,6 +15,8 @@ function loaderOnly(actor: Actor, args: Record<string, unknown>, field: string):
 }
 
 const ONE = { media: id() };
+export const MEDIA_DESCRIPTION_MAX = 5000;
+export const MEDIA_TAGS_MAX = 50;
 const loadMedia = ({ world: w, args }: { world: World; args: { media: string } }) => find(w, 'media', args.media);
 
 export function mediaRemoval(w: World, m: MediaRow): Change[] {
@@ -58,6 +60,8 @@ export const mediaOps: Record<string, Operation> = {
         locked: args.locked ?? false,
         title: args.title ?? args.id,
         libraryId: args.library ?? null,
+        description: '',
+        tags: '[]',
       };
       return { changes: [{ table: 'media', op: 'put', row }], target: `media:${args.id}`, result: row };
     },
@@ -72,12 +76,19 @@ export const mediaOps: Record<string, Operation> = {
   }),
   'media.editDetails': defineOp({
     action: 'media.editDetails',
-    args: { ...ONE, title: optional(text()) },
+    // SPEC §7: the details are the title, the description and the tags; each is left as it is when not given.
+    args: { ...ONE, title: optional(text()), description: optional(prose(MEDIA_DESCRIPTION_MAX)), tags: optional(labels(MEDIA_TAGS_MAX, 100)) },
     load: loadMedia,
     on: at('media', 'media'),
     plan({ args, loaded: m }) {
-      const row = { ...m, title: args.title ?? m.title };
-      return { changes: row.title === m.title ? [] : [{ table: 'media', op: 'put', row }], target: `media:${m.id}`, result: row };
+      const row: MediaRow = {
+        ...m,
+        title: args.title ?? m.title,
+        description: args.description ?? m.description ?? '',
+        tags: JSON.stringify(args.tags ?? mediaTags(m)),
+      };
+      const same = row.title === m.title && row.description === (m.description ?? '') && row.tags === (m.tags ?? '[]');
+      return { changes: same ? [] : [{ table: 'media', op: 'put', row }], target: `media:${m.id}`, result: row };
     },
   }),
   'media.delete': defineOp({

@@ -209,9 +209,10 @@ export const teachingOps: Record<string, Operation> = {
     plan({ world: w, args: { user, role }, loaded: section }) {
       assertMayHold(w, user, section.id, role);
       const cur = w.sectionRole(user, section.id);
-      if (cur === 'instructor' && role !== 'instructor') {
+      const presents = (r: string | undefined) => r === 'instructor' || r === 'guest_presenter';
+      if (presents(cur) && !presents(role)) {
         const p = presenting(w, section.id, user);
-        if (p.length) throw conflict('inUse', `${user} presents schedules of this section (${p.join(', ')}), and a presenter is an instructor; change their presenter first`, 'role');
+        if (p.length) throw conflict('inUse', `${user} presents schedules of this section (${p.join(', ')}), and a presenter is an instructor or guest presenter; change their presenter first`, 'role');
       }
       const row = { institutionId: w.institutionId, sectionId: section.id, userId: user, role };
       return { changes: cur === role ? [] : [{ table: 'enrollment', op: 'put', row }], target: `section:${section.id}`, result: row };
@@ -421,11 +422,14 @@ function assertMayHold(w: World, userId: string, sectionId: string, role: Sectio
   }
 }
 
-/** A schedule's presenter is an instructor of its section (student presenters are never listed). */
+/**
+ * A schedule's presenter is an instructor or a guest presenter of its section (issue 20: a TA
+ * presents only as a guest presenter; student presenters never appear in schedules).
+ */
 function assertPresenter(w: World, presenter: string, sectionId: string | undefined): void {
   if (sectionId === undefined) return;
   const role = w.sectionRole(presenter, sectionId);
-  if (role !== 'instructor') {
-    throw conflict('presenterNotInstructor', `${presenter} is ${role ? `a ${role.replace('_', ' ')}` : 'not enrolled'} in section ${sectionId}; a schedule's presenter is an instructor of the section`, 'presenter');
+  if (role !== 'instructor' && role !== 'guest_presenter') {
+    throw conflict('presenterNotInstructor', `${presenter} is ${role ? `a ${role.replace('_', ' ')}` : 'not enrolled'} in section ${sectionId}; a schedule's presenter is an instructor or a guest presenter of the section`, 'presenter');
   }
 }

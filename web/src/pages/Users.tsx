@@ -6,7 +6,7 @@
 import { type FormEvent, useEffect, useMemo, useRef, useState } from 'react';
 import { type BulkAnswer, get, type LicensePack, type Page, post, type Session, type Unit, type UserItem, type WriteAnswer } from '../api';
 import type { Reach } from '../App';
-import { ErrorBox, errorWords, Pager, Status, Tabs, useAction, useDebounced, useLoad } from '../components';
+import { ErrorBox, errorWords, Pager, Tabs, useAction, useDebounced, useLoad } from '../components';
 import { count, useConfirm } from '../Confirm';
 import { Link, navigate, useOnChange, useUrlNumber, useUrlState } from '../router';
 import { STAFF_ROLES, ROLE_LABEL } from '../../../src/domain/catalog';
