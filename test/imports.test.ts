@@ -287,8 +287,10 @@ describe.each(DRIVERS)('CSV imports and exports (%s)', (driver) => {
     expect(w.section('s7')!.name).toBe('Seven');
     const e = await run(inst, k('enrollments'), 'Action,Section,User,Role\r\ncreate,s1,ins,instructor\r\nupdate,s7,stu,student\r\ndelete,s1,stu,\r\n,s8,stu,student\r\n');
     expect(outcomes(e)).toEqual(['2:conflict:User', '3:notFound:User', '4:applied', '5:applied']);
-    const m = await run(inst, k('members'), 'Action,Collection,User,Level,Permissions\r\n,c1,stu,custom,download;edit\r\ndelete,c1,ins,,\r\n,c1,root,manager,\r\n');
-    expect(outcomes(m)).toEqual(['2:applied', '3:applied', '4:applied']);
+    // A collection keeps a manager (SPEC §8): the last one goes only after another is added.
+    const m = await run(inst, k('members'), 'Action,Collection,User,Level,Permissions\r\n,c1,stu,custom,download;edit\r\ndelete,c1,ins,,\r\n');
+    expect(outcomes(m)).toEqual(['2:applied', '3:conflict:User']);
+    expect(outcomes(await run(inst, k('members'), 'Action,Collection,User,Level,Permissions\r\n,c1,root,manager,\r\ndelete,c1,ins,,\r\n'))).toEqual(['2:applied', '3:applied']);
     expect((await lectern.refresh(inst))!.collectionMember('c1', 'stu')).toMatchObject({ level: 'custom', permissions: 'edit,download' });
     const u = await run(inst, k('users'), 'Action,Id,Status\r\n,stu,deactivated\r\ndelete,fx,\r\n,ins,active\r\n');
     expect(outcomes(u)).toEqual(['2:applied', '3:applied', '4:unchanged']);

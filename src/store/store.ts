@@ -94,6 +94,11 @@ const LOAD_ORDER: TableName[] = [
   'customRole', 'customRoleGrant', 'roleName',
 ];
 
+/** Defaults of columns added after their tables (migrations 80 and 81), as rows hold them. */
+const COLUMN_DEFAULTS: Partial<Record<Change['table'], Record<string, unknown>>> = {
+  institution: { activityRetentionDays: 365 },
+  media: { description: '', tags: '[]' },
+};
 const INSTITUTION_COLUMNS = ['institutionId', 'name', 'delegatedAdministration', 'studentLibrary', 'personalCaptureLicensing', 'activityRetentionDays'] as const;
 
 // Kysely's typed builder buys little for these generic, table-driven statements.
@@ -347,6 +352,15 @@ export class Store {
 
   /** Creates an institution as its revision 1; a duplicate id fails with a unique violation. */
   async createInstitution(row: InstitutionRow, changes: Change[], audit: Omit<AuditEntry, 'institutionId' | 'revision' | 'at'>): Promise<void> {
+    // An institution may arrive as raw rows (scenario files, fixtures) written before a column
+    // existed. The changelog must carry what the tables will hold, column defaults included, so a
+    // world replayed from it (another process) equals one loaded from the tables; the rows are
+    // filled in place so the caller's world, built from the same changes, holds them too.
+    row = { ...COLUMN_DEFAULTS.institution, ...row } as InstitutionRow;
+    for (const c of changes) {
+      const defaults = COLUMN_DEFAULTS[c.table];
+      if (defaults && c.op === 'put') (c as { row: object }).row = { ...defaults, ...c.row };
+    }
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('institution').values({ ...row, revision: 0 }).execute();
       await new WriteTx(trx as never, row.institutionId, this.kind === 'postgres' ? this.channel : undefined).commit(1, changes, audit);
