@@ -60,6 +60,7 @@ export const TAGS: Record<string, string> = {
   collections: 'Collections and their members',
   libraries: 'Libraries, their members, features and defaults',
   audit: 'Who did what, and refused attempts',
+  activity: 'The student activity record: events in, reports out, retention (docs/ACTIVITY.md)',
   sso: 'Identity providers and single sign-on (SAML 2.0, OpenID Connect, LDAP)',
   lti: 'LTI 1.3 platform registrations and launches',
   scim: 'SCIM 2.0 provisioning and its tokens',

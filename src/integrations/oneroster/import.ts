@@ -124,7 +124,7 @@ function readHeader(f: OneRosterFile, header: string[]): string[] {
       continue;
     }
     const c = want.get(n);
-    if (!c) throw refused(f.file, 1, `unknown column '${h}' (a OneRoster 1.1 ${f.file} has ${f.columns.join(',')})`, 'unknownColumn', h);
+    if (!c) throw refused(f.file, 1, `unknown column '${h}' (a OneRoster 1.1 ${f.file} has ${f.columns.join(',')})`, 'unknownColumn', h || 'header');
     if (seen.has(n)) throw refused(f.file, 1, `column '${h}' appears twice`, 'duplicateColumn', h);
     seen.add(n);
     cols.push(c);

@@ -93,7 +93,7 @@ export function checkHeader(kind: ImportKind, header: string[]): void {
   for (const h of header) {
     const n = norm(h);
     if (!want.has(n)) {
-      throw new ImportRefused({ status: 'invalid', code: 'unknownColumn', field: h, message: `header: unknown column '${h}' for a ${kind.name} file (expected ${kind.columns.join(',')})` });
+      throw new ImportRefused({ status: 'invalid', code: 'unknownColumn', field: h || 'header', message: `header: unknown column '${h}' for a ${kind.name} file (expected ${kind.columns.join(',')})` });
     }
     if (seen.has(n)) throw new ImportRefused({ status: 'invalid', code: 'duplicateColumn', field: h, message: `header: column '${h}' appears twice` });
     seen.add(n);
