@@ -54,8 +54,9 @@ async function signIn(user: string, width = 1366, height = 768): Promise<Tab> {
     tab.dialogs.push(d.message());
     void d.accept();
   });
-  await page.goto('/');
-  await page.getByLabel('Institution').fill('stateu');
+  await page.goto('/?institution=stateu');
+  // The form offers the institutions once it has them; the link chooses one.
+  await expect.poll(() => page.getByLabel('Institution', { exact: true }).inputValue()).toBe('stateu');
   await page.getByLabel('Username or email').fill(user);
   await page.getByLabel('Password').fill('lectern-demo');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -143,6 +144,9 @@ describe('navigation from abilities', { timeout: 180_000 }, () => {
       await t.page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: l }).click();
       await t.page.locator('main h1').first().waitFor();
     }
+    // The seed gives schedulers courses and imports/exports: both are offered.
+    expect(links).toContain('Imports and exports');
+    await t.page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Teaching' }).click();
     await t.page.getByRole('link', { name: 'Physics I, section A' }).waitFor();
     expect(t.forbidden).toEqual([]);
     await checkPage(t.page, 'nav-scheduler');
@@ -171,7 +175,7 @@ describe('navigation from abilities', { timeout: 180_000 }, () => {
   it('an AV technician sees rooms and devices; an admin sees the admin pages', async () => {
     const av = await signIn('kobrien');
     await av.page.getByRole('heading', { name: 'Rooms and devices' }).waitFor();
-    expect(await navLinks(av.page)).toEqual(['Rooms and devices']);
+    expect(await navLinks(av.page)).toEqual(['Rooms and devices', 'Imports and exports']);
     expect(av.forbidden).toEqual([]);
     await av.context.close();
     const admin = await signIn('hfischer');

@@ -56,8 +56,9 @@ beforeAll(async () => {
   const context = await browser.newContext({ viewport: { width: 1366, height: 800 }, baseURL: base, bypassCSP: true });
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
-  await page.goto('/');
-  await page.getByLabel('Institution').fill('stateu');
+  await page.goto('/?institution=stateu');
+  // The form offers the institutions once it has them; the link chooses one.
+  await expect.poll(() => page.getByLabel('Institution', { exact: true }).inputValue()).toBe('stateu');
   await page.getByLabel('Username or email').fill('hfischer');
   await page.getByLabel('Password').fill('lectern-demo');
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -106,7 +107,8 @@ describe('the impact preview in the console', () => {
     await da.waitFor();
     const was = await da.isChecked();
     await da.click();
-    const dialog = page.getByRole('dialog', { name: 'What would change?' });
+    // The page's own question heads the dialog; the preview sits under it.
+    const dialog = page.getByRole('dialog', { name: `Turn delegated administration ${was ? 'off' : 'on'}?` });
     await dialog.waitFor();
     await expect.poll(async () => (await dialog.textContent()) ?? '').toMatch(new RegExp(`Turning delegated administration ${was ? 'off' : 'on'}`));
     expect(await violations()).toEqual([]);

@@ -53,7 +53,7 @@ async function violations(p: Page): Promise<string[]> {
 
 async function signIn(p: Page, user: string): Promise<void> {
   await p.goto('/?institution=stateu');
-  expect(await p.getByLabel('Institution', { exact: true }).inputValue()).toBe('stateu');
+  await expect.poll(() => p.getByLabel('Institution', { exact: true }).inputValue()).toBe('stateu');
   await p.getByLabel('Username or email').fill(user);
   await p.getByLabel('Password').fill('lectern-demo');
   await p.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -115,7 +115,7 @@ describe('safe to click (issue 17, part B)', () => {
     expect(inst.items).toEqual([{ id: 'stateu', name: expect.any(String) }]);
     await page.goto('/');
     // The only institution is chosen already.
-    expect(await page.getByLabel('Institution', { exact: true }).inputValue()).toBe('stateu');
+    await expect.poll(() => page.getByLabel('Institution', { exact: true }).inputValue()).toBe('stateu');
     expect(await violations(page)).toEqual([]);
     await signIn(page, 'hfischer');
   });

@@ -133,7 +133,20 @@ export function PreviewSummary({ answer, what }: { answer: PreviewAnswer; what: 
  * A modal confirmation with the preview of `op`: "Save" runs `onConfirm`, "Cancel" (or Escape)
  * runs `onCancel`. The preview is asked when the dialog opens; a refused operation cannot be saved.
  */
-export function ConfirmWithPreview({ op, what, onConfirm, onCancel }: { op: Operation; what: string; onConfirm: () => void; onCancel: () => void }) {
+export function ConfirmWithPreview({
+  op,
+  what,
+  question,
+  onConfirm,
+  onCancel,
+}: {
+  op: Operation;
+  what: string;
+  /** The page's own question (title, what happens to how many, the button's words), above the preview. */
+  question?: { title: string; body: string; action: string };
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const [answer, setAnswer] = useState<PreviewAnswer | undefined>();
   const [error, setError] = useState<unknown>();
@@ -152,7 +165,8 @@ export function ConfirmWithPreview({ op, what, onConfirm, onCancel }: { op: Oper
   const refused = answer?.status === 'refused';
   return (
     <dialog ref={ref} aria-labelledby="preview-h" onCancel={(e) => (e.preventDefault(), onCancel())} className="confirm">
-      <h2 id="preview-h">What would change?</h2>
+      <h2 id="preview-h">{question?.title ?? 'What would change?'}</h2>
+      {question && <p>{question.body}</p>}
       {!answer && !error && (
         <p role="status" aria-live="polite">
           Working out who would gain and who would lose what…
@@ -166,7 +180,7 @@ export function ConfirmWithPreview({ op, what, onConfirm, onCancel }: { op: Oper
       {answer && <PreviewSummary answer={answer} what={what} />}
       <div className="actions">
         <button type="button" className="primary" disabled={(!answer && error === undefined) || refused} onClick={onConfirm}>
-          Save
+          {question?.action ?? 'Save'}
         </button>
         <button type="button" onClick={onCancel}>
           Cancel

@@ -4,7 +4,7 @@
  * launch/redirect, JWKS), as GET /v1/lti/platforms gives them. Saving is PUT /v1/lti/platforms/:id
  * (the lti.configure operation), removing is DELETE (courses, sections and enrollments stay).
  */
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useState } from 'react';
 import { del, enc, get, put, type Unit } from '../api';
 import { ErrorBox, Status, useAction, useLoad } from '../components';
 
@@ -39,6 +39,10 @@ export function LmsPlatformsPage() {
   const units = useLoad(() => get<{ items: Unit[] }>('/units').then((r) => r.items), []);
   const [editing, setEditing] = useState<PlatformView | 'new' | undefined>(undefined);
   const [msg, setMsg] = useState('');
+  // Opening the form retires the last message, so the next one (even the same words) is the newest.
+  useEffect(() => {
+    if (editing) setMsg('');
+  }, [editing]);
   const a = useAction();
   const may = list.data?.abilities?.configure ?? false;
   const unitName = (id: string) => units.data?.find((u) => u.id === id)?.name ?? id;

@@ -134,6 +134,7 @@ export function UnitsPage(_props: { session: Session }) {
             <ConfirmWithPreview
               op={{ do: 'institution.configure', with: { delegatedAdministration: da } }}
               what={`Turning delegated administration ${da ? 'on' : 'off'}`}
+              question={settingQuestion({ delegatedAdministration: da }, inst.data?.institution, admins.data)}
               onCancel={() => setDa(null)}
               onConfirm={() => {
                 setDa(null);
