@@ -356,11 +356,11 @@ export class Store {
     // existed. The changelog must carry what the tables will hold, column defaults included, so a
     // world replayed from it (another process) equals one loaded from the tables; the rows are
     // filled in place so the caller's world, built from the same changes, holds them too.
-    row = { ...COLUMN_DEFAULTS.institution, ...row } as InstitutionRow;
-    for (const c of changes) {
-      const defaults = COLUMN_DEFAULTS[c.table];
-      if (defaults && c.op === 'put') (c as { row: object }).row = { ...defaults, ...c.row };
-    }
+    // (Missing columns go last, where the table and a loaded row have them.)
+    const filled = <R extends object>(r: R, defaults: Record<string, unknown> | undefined): R =>
+      defaults ? ({ ...r, ...Object.fromEntries(Object.entries(defaults).filter(([k]) => !(k in r))) } as R) : r;
+    row = filled(row, COLUMN_DEFAULTS.institution);
+    for (const c of changes) if (c.op === 'put') (c as { row: object }).row = filled(c.row, COLUMN_DEFAULTS[c.table]);
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('institution').values({ ...row, revision: 0 }).execute();
       await new WriteTx(trx as never, row.institutionId, this.kind === 'postgres' ? this.channel : undefined).commit(1, changes, audit);
