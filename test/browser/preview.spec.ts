@@ -58,7 +58,8 @@ beforeAll(async () => {
   page.setDefaultTimeout(20_000);
   await page.goto('/?institution=stateu');
   // The form offers the institutions once it has them; the link chooses one.
-  await expect.poll(() => page.getByLabel('Institution', { exact: true }).inputValue()).toBe('stateu');
+  // (In beforeAll, where expect.poll cannot run: wait for the form to have chosen it.)
+  await page.waitForFunction(() => (document.getElementById('institution') as HTMLInputElement | null)?.value === 'stateu' || [...document.querySelectorAll('label')].some((l) => l.textContent === 'Institution' && (l.control as HTMLInputElement | null)?.value === 'stateu'));
   await page.getByLabel('Username or email').fill('hfischer');
   await page.getByLabel('Password').fill('lectern-demo');
   await page.getByRole('button', { name: 'Sign in' }).click();
